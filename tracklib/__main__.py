@@ -1,0 +1,7 @@
+"""``python -m tracklib``: the command line."""
+
+import sys
+
+from tracklib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,106 @@
+"""Environment-variable names and tracking-URI resolution.
+
+Each setting is read from its ``TRACKLIB_`` variable first, then MLflow's, so an existing
+MLflow set-up keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlparse
+
+from tracklib.errors import InvalidInputError
+
+TRACKING_URI_VARS = ("TRACKLIB_TRACKING_URI", "MLFLOW_TRACKING_URI")
+EXPERIMENT_NAME_VARS = ("TRACKLIB_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME")
+EXPERIMENT_ID_VARS = ("TRACKLIB_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
+RUN_ID_VARS = ("TRACKLIB_RUN_ID", "MLFLOW_RUN_ID")
+USERNAME_VARS = ("TRACKLIB_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
+CAPTURE_ENV_VAR = "TRACKLIB_CAPTURE_ENV"
+DEFAULT_TRACKING_URI = "./mlruns"
+
+_explicit_uri: str | None = None
+
+
+def first_env(names: tuple[str, ...]) -> str | None:
+    """Return the value of the first variable in ``names`` that is set and non-empty."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
+    """Set the tracking URI for this process (``None`` goes back to the env/default).
+
+    Raises:
+        InvalidInputError: The URI's scheme is not one tracklib can use.
+    """
+    global _explicit_uri
+    if uri is None:
+        _explicit_uri = None
+        return
+    text = os.fspath(uri)
+    local_path(text)  # fail now, at the call the user wrote, not at the first log
+    _explicit_uri = text
+
+
+def get_tracking_uri() -> str:
+    """Return the tracking URI: explicit call > TRACKLIB_ > MLFLOW_ > ``./mlruns``."""
+    return _explicit_uri or first_env(TRACKING_URI_VARS) or DEFAULT_TRACKING_URI
+
+
+def local_path(uri: str) -> str:
+    """Return the absolute local folder a path or ``file:`` URI names.
+
+    Raises:
+        InvalidInputError: The URI is remote (http/https, not supported yet) or names a
+            database or another scheme tracklib does not speak.
+    """
+    parsed = urlparse(uri)
+    scheme = parsed.scheme.lower()
+    if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
+        return os.path.abspath(os.path.expanduser(uri))
+    if scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise InvalidInputError(f"file: URI {uri!r} names a remote host; use a local path.")
+        path = unquote(parsed.path)
+        if os.name == "nt" and path[:1] == "/" and path[2:3] == ":":
+            path = path[1:]  # file:///C:/x -> C:/x
+        return os.path.abspath(path)
+    if scheme in ("http", "https"):
+        raise InvalidInputError(
+            f"Tracking URI {uri!r}: remote tracking to an MLflow server is not supported by "
+            "this version of tracklib yet. Log to a local path (e.g. ./mlruns) for now."
+        )
+    raise InvalidInputError(
+        f"Tracking URI {uri!r}: tracklib writes a local MLflow file store (a path or file: "
+        "URI) or talks to an MLflow server over http(s); it does not open databases or "
+        f"'{scheme}:' URIs directly. Point it at the `mlflow server` in front of that store."
+    )
+
+
+def path_to_uri(path: str) -> str:
+    """Return the ``file:`` URI of a local path, percent-encoded as MLflow writes it."""
+    from pathlib import Path
+
+    return Path(os.path.abspath(path)).as_uri()
+
+
+def current_user() -> str:
+    """Return the user recorded as ``mlflow.user``: the tracking username, else the login."""
+    name = first_env(USERNAME_VARS)
+    if name:
+        return name
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers), no USER variable
+        return "unknown"
+
+
+def capture_env_enabled() -> bool:
+    """Whether runs snapshot their environment (``TRACKLIB_CAPTURE_ENV=0`` turns it off)."""
+    return os.environ.get(CAPTURE_ENV_VAR, "1").strip().lower() not in ("0", "false", "no", "off")

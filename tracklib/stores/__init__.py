@@ -1,0 +1,29 @@
+"""Storage backends. :func:`open_store` picks one from a tracking URI."""
+
+from __future__ import annotations
+
+import threading
+
+from tracklib import config
+from tracklib.stores.base import Store
+
+_stores: dict[str, Store] = {}
+_lock = threading.Lock()
+
+
+def open_store(uri: str) -> Store:
+    """Return the (shared, per-process) store for a tracking URI.
+
+    One store per folder, so every run of a process shares its open metric files.
+
+    Raises:
+        InvalidInputError: The URI is not one tracklib can use.
+    """
+    path = config.local_path(uri)
+    with _lock:
+        store = _stores.get(path)
+        if store is None:
+            from tracklib.stores.file import FileStore
+
+            store = _stores[path] = FileStore(path)
+        return store

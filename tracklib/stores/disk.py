@@ -1,0 +1,224 @@
+"""Byte-level primitives of the file store: crash-safe writes, YAML, value and metric files.
+
+Crash safety rests on two moves. A file that is rewritten (meta.yaml, a tag) is written to a
+temporary file in the same folder's run or experiment directory and renamed over the old one,
+so a reader sees the old or the new bytes, never half. A file that must be created once with
+content (a param, the first line of a metric) is written to a temporary file and then
+hard-linked into place: the link either fails (the file exists) or publishes complete
+content, so neither a crash nor a concurrent writer can leave an empty or torn file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from tracklib.entities import Metric
+from tracklib.errors import StoreError
+
+TMP_PREFIX = ".tracklib-tmp-"
+_OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_YAML_CACHE_SIZE = 4096
+_yaml_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+
+# Strings that PyYAML would read back as something other than the same string.
+_PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_\-./]*$")
+_YAML_WORDS = frozenset(
+    w
+    for base in ("null", "true", "false", "yes", "no", "on", "off")
+    for w in (base, base.capitalize(), base.upper())
+)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (a short write is continued, not dropped)."""
+    written = os.write(fd, data)
+    while written < len(data):
+        written += os.write(fd, data[written:])
+
+
+def _write_temp(tmp_dir: str, data: bytes) -> str:
+    path = os.path.join(tmp_dir, TMP_PREFIX + uuid.uuid4().hex)
+    fd = os.open(path, _OPEN_NEW, 0o666)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
+    return path
+
+
+def replace_file(path: str, data: bytes, tmp_dir: str | None = None) -> None:
+    """Atomically set the content of ``path`` (write a temporary file, then rename it)."""
+    tmp = _write_temp(tmp_dir or os.path.dirname(path), data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def create_file(path: str, data: bytes, tmp_dir: str) -> None:
+    """Create ``path`` holding ``data``, all at once, unless it already exists.
+
+    Raises:
+        FileExistsError: ``path`` exists; it was left untouched.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = _write_temp(tmp_dir, data)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        # Some filesystems (FUSE, SMB) have no hard links: fall back to an exclusive create.
+        fd = os.open(path, _OPEN_NEW, 0o666)
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+    finally:
+        _unlink_quietly(tmp)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def read_text(path: str) -> str:
+    """Return a value file's whole content (params and tags have no trailing newline)."""
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def read_value_files(folder: str) -> dict[str, str]:
+    """Read every value file under ``folder``; keys are relative paths joined with ``/``."""
+    return {key: read_text(path) for key, path in iter_key_files(folder)}
+
+
+def iter_key_files(folder: str) -> Iterator[tuple[str, str]]:
+    """Yield ``(key, path)`` for every file below ``folder`` (``a/b`` for ``folder/a/b``)."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith(TMP_PREFIX):
+            continue
+        if entry.is_dir():
+            for sub_key, sub_path in iter_key_files(entry.path):
+                yield f"{entry.name}/{sub_key}", sub_path
+        else:
+            yield entry.name, entry.path
+
+
+def _yaml_scalar(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (list, dict)) and not value:
+        return "[]" if isinstance(value, list) else "{}"
+    if isinstance(value, str):
+        if _PLAIN_SAFE.match(value) and value not in _YAML_WORDS:
+            return value
+        if value.isprintable():
+            return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def dump_yaml(data: Mapping[str, Any]) -> bytes:
+    """Serialise a flat mapping as YAML with sorted keys, loadable by ``yaml.safe_load``.
+
+    Common meta.yaml content is emitted directly (it is on the start/end path of every run
+    and PyYAML costs more than the rest of ``start_run``); anything unusual goes to PyYAML
+    with MLflow's options.
+    """
+    lines = []
+    for key in sorted(data):
+        scalar = _yaml_scalar(data[key])
+        if scalar is None or not _PLAIN_SAFE.match(key):
+            return _pyyaml_dump(data)
+        lines.append(f"{key}: {scalar}\n")
+    return "".join(lines).encode("utf-8")
+
+
+def _pyyaml_dump(data: Mapping[str, Any]) -> bytes:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(
+        dict(data), Dumper=dumper, default_flow_style=False, allow_unicode=True, sort_keys=True
+    )
+    return text.encode("utf-8")
+
+
+def load_yaml(path: str) -> dict[str, Any]:
+    """Read a YAML mapping (C loader when available); returns a fresh dict each call.
+
+    Parsed files are remembered by (inode, size, mtime): every rewrite replaces the file, so
+    a changed file never matches, and start/end of a run need not parse the same YAML twice.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        StoreError: The file is not a YAML mapping.
+    """
+    st = os.stat(path)
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _yaml_cache.get(path)
+    if cached is not None and cached[0] == stamp:
+        return dict(cached[1])
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, "rb") as f:
+        try:
+            data = yaml.load(f, Loader=loader)  # CSafeLoader or SafeLoader: safe
+        except yaml.YAMLError as exc:
+            raise StoreError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise StoreError(f"{path} does not hold a YAML mapping.")
+    if len(_yaml_cache) >= _YAML_CACHE_SIZE:
+        _yaml_cache.clear()
+    _yaml_cache[path] = (stamp, data)
+    return dict(data)
+
+
+def metric_line(timestamp: int, value: float, step: int) -> bytes:
+    """Format one metric point as MLflow's file store does: ``"<ts> <value> <step>\\n"``."""
+    return f"{timestamp} {value!r} {step}\n".encode()
+
+
+def parse_metric_lines(key: str, data: bytes) -> list[Metric]:
+    """Parse a metric file's bytes into points, in logged order.
+
+    A last line with no newline is a write torn by a crash: it is skipped, not an error.
+    Lines with 2 fields (no step), 3, or 5 (dataset name and digest) are MLflow's formats.
+
+    Raises:
+        StoreError: A complete line is malformed.
+    """
+    lines = data.split(b"\n")
+    lines.pop()  # what follows the last newline: b"" or a torn line
+    points = []
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        try:
+            if len(fields) in (3, 5):
+                points.append(Metric(key, float(fields[1]), int(fields[0]), int(fields[2])))
+            elif len(fields) == 2:
+                points.append(Metric(key, float(fields[1]), int(fields[0]), 0))
+            else:
+                raise ValueError(f"{len(fields)} fields")
+        except ValueError as exc:
+            raise StoreError(
+                f"Metric {key!r}: line {number} ({line[:80]!r}) is malformed ({exc})."
+            ) from None
+    return points

@@ -1,0 +1,242 @@
+"""One run folder of the file store: meta.yaml, params/, tags/, metrics/ read and written.
+
+Pure functions over a run directory, shared by :class:`~tracklib.stores.file.FileStore`
+and anything that reads a store without a live FileStore (sync, the CLI).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
+from tracklib.errors import InvalidInputError, StoreError
+from tracklib.stores.disk import (
+    create_file,
+    dump_yaml,
+    iter_key_files,
+    load_yaml,
+    parse_metric_lines,
+    read_text,
+    read_value_files,
+    replace_file,
+)
+
+NOT_RUN_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
+RUN_NAME_TAG = "mlflow.runName"
+
+
+def key_path(run_dir: str, kind: str, key: str) -> str:
+    """Return the file of ``key`` under ``<run_dir>/<kind>/`` (``a/b`` -> ``a/b``)."""
+    return os.path.join(run_dir, kind, *key.split("/"))
+
+
+@contextlib.contextmanager
+def key_clash_as_input_error(kind: str, key: str) -> Iterator[None]:
+    """Turn the OS error of ``a`` vs ``a/b`` (a file where a folder must be) into a clear one.
+
+    Raises:
+        InvalidInputError: The key's path clashes with an existing key.
+    """
+    try:
+        yield
+    except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+        raise InvalidInputError(
+            f"The {kind} key {key!r} clashes with an existing {kind} key: 'a' and 'a/b' cannot "
+            f"both exist, because keys with '/' are stored as folders ({exc.strerror})."
+        ) from None
+
+
+def run_dirs(experiment_dir: str) -> list[str]:
+    """Return the run folders of an experiment folder (subfolders with a meta.yaml)."""
+    try:
+        entries = list(os.scandir(experiment_dir))
+    except FileNotFoundError:
+        return []
+    return [
+        e.path
+        for e in entries
+        if e.name not in NOT_RUN_FOLDERS
+        and e.is_dir()
+        and os.path.isfile(os.path.join(e.path, "meta.yaml"))
+    ]
+
+
+def info_to_meta(info: RunInfo) -> dict[str, Any]:
+    """Return the 14 keys MLflow 3.17 writes in a new run's meta.yaml."""
+    return {
+        "artifact_uri": info.artifact_uri,
+        "end_time": info.end_time,
+        "entry_point_name": "",
+        "experiment_id": info.experiment_id,
+        "lifecycle_stage": str(info.lifecycle_stage),
+        "run_id": info.run_id,
+        "run_name": info.run_name,
+        "source_name": "",
+        "source_type": 4,
+        "source_version": "",
+        "start_time": info.start_time,
+        "status": info.status.code,
+        "tags": [],
+        "user_id": info.user_id,
+    }
+
+
+def write_run_meta(run_dir: str, meta: dict[str, Any]) -> None:
+    """Atomically replace a run's meta.yaml."""
+    replace_file(os.path.join(run_dir, "meta.yaml"), dump_yaml(meta))
+
+
+def read_run_info(run_dir: str, tags: dict[str, str] | None = None) -> RunInfo:
+    """Read a run's meta.yaml into a RunInfo.
+
+    Raises:
+        StoreError: meta.yaml lacks a key MLflow requires, or disagrees with its folder.
+    """
+    return meta_to_info(run_dir, load_yaml(os.path.join(run_dir, "meta.yaml")), tags)
+
+
+def meta_to_info(run_dir: str, meta: dict[str, Any], tags: dict[str, str] | None) -> RunInfo:
+    """Turn a run's meta.yaml content into a RunInfo (``tags`` give a missing run name).
+
+    Raises:
+        StoreError: ``meta`` lacks a key MLflow requires, or disagrees with its folder.
+    """
+    run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
+    experiment_id = str(meta.get("experiment_id", ""))
+    if run_id != os.path.basename(run_dir) or experiment_id != os.path.basename(
+        os.path.dirname(run_dir)
+    ):
+        raise StoreError(
+            f"{run_dir}/meta.yaml names run {run_id!r} in experiment "
+            f"{experiment_id!r}, which does not match its folder."
+        )
+    if meta.get("start_time") is None:
+        raise StoreError(f"{run_dir}/meta.yaml has no start_time.")
+    run_name = meta.get("run_name")
+    if not run_name:
+        if tags is None:
+            tag_file = key_path(run_dir, "tags", RUN_NAME_TAG)
+            run_name = read_text(tag_file) if os.path.isfile(tag_file) else ""
+        else:
+            run_name = tags.get(RUN_NAME_TAG, "")
+    return RunInfo(
+        run_id=run_id,
+        experiment_id=experiment_id,
+        run_name=str(run_name),
+        user_id=str(meta.get("user_id") or "unknown"),
+        status=RunStatus.from_code(meta.get("status", 1)),
+        start_time=int(meta["start_time"]),
+        end_time=None if meta.get("end_time") is None else int(meta["end_time"]),
+        artifact_uri=str(meta.get("artifact_uri") or ""),
+        lifecycle_stage=str(meta.get("lifecycle_stage") or "active"),
+    )
+
+
+def read_metric(run_dir: str, key: str) -> list[Metric]:
+    """Return every point of one metric, in logged order ([] if it was never logged)."""
+    try:
+        with open(key_path(run_dir, "metrics", key), "rb") as f:
+            data = f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return []
+    return parse_metric_lines(key, data)
+
+
+def latest_metrics(run_dir: str) -> dict[str, float]:
+    """Return each metric's value at its largest (step, timestamp, value), MLflow's rule."""
+    latest = {}
+    for key, path in iter_key_files(os.path.join(run_dir, "metrics")):
+        with open(path, "rb") as f:
+            points = parse_metric_lines(key, f.read())
+        if points:
+            latest[key] = max(points, key=lambda m: (m.step, m.timestamp, m.value)).value
+    return latest
+
+
+def read_run(run_dir: str) -> Run:
+    """Read a whole run: info, params, latest metrics and tags.
+
+    Raises:
+        StoreError: The run's files are malformed.
+    """
+    tags = read_value_files(os.path.join(run_dir, "tags"))
+    data = RunData(
+        metrics=latest_metrics(run_dir),
+        params=read_value_files(os.path.join(run_dir, "params")),
+        tags=tags,
+    )
+    return Run(info=read_run_info(run_dir, tags), data=data)
+
+
+def params_to_write(run_dir: str, params: Sequence[Param]) -> list[Param]:
+    """Return the params not logged yet; check the rest against what is on disk.
+
+    Raises:
+        InvalidInputError: A param is already logged (or repeated in ``params``) with a
+            different value.
+    """
+    seen: dict[str, str] = {}
+    new = []
+    for param in params:
+        old = seen.get(param.key)
+        if old is None:
+            path = key_path(run_dir, "params", param.key)
+            old = read_text(path) if os.path.isfile(path) else None
+        if old is None:
+            new.append(param)
+        elif old != param.value:
+            raise param_conflict(param.key, old, param.value)
+        seen[param.key] = param.value
+    return new
+
+
+def param_conflict(key: str, old: str, new: str) -> InvalidInputError:
+    """Return the error for re-logging a param with another value (MLflow's rule)."""
+    return InvalidInputError(
+        f"Changing param values is not allowed. Param {key!r} was already logged with value "
+        f"{old!r}; the new value is {new!r}. Params are a run's fixed inputs: log a changing "
+        "value as a metric or tag, or start a new run."
+    )
+
+
+def create_param(run_dir: str, param: Param) -> None:
+    """Create a param file; a concurrent writer of the same value is fine.
+
+    Raises:
+        InvalidInputError: Another writer created it first with a different value, or the
+            key clashes with another key's folder.
+    """
+    path = key_path(run_dir, "params", param.key)
+    with key_clash_as_input_error("param", param.key):
+        try:
+            create_file(path, param.value.encode("utf-8"), run_dir)
+        except FileExistsError:
+            old = read_text(path)
+            if old != param.value:
+                raise param_conflict(param.key, old, param.value) from None
+
+
+def page(runs: list[Run], max_results: int, page_token: str | None) -> tuple[list[Run], str | None]:
+    """Cut one page out of ``runs``; tokens are base64 JSON offsets, like MLflow's.
+
+    Raises:
+        InvalidInputError: The token is malformed or max_results is not positive.
+    """
+    if max_results <= 0:
+        raise InvalidInputError(f"max_results must be positive, got {max_results}.")
+    offset = 0
+    if page_token:
+        try:
+            offset = int(json.loads(base64.b64decode(page_token))["offset"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidInputError(f"Invalid page_token {page_token!r}.") from None
+    end = offset + max_results
+    token = (
+        base64.b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(runs) else None
+    )
+    return runs[offset:end], token
