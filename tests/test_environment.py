@@ -82,7 +82,8 @@ def _write_dist(
 def _package(snapshot: dict[str, Any], name: str) -> dict[str, Any]:
     matches = [p for p in snapshot["packages"] if _normalize(p["name"]) == _normalize(name)]
     assert len(matches) == 1, matches
-    return matches[0]
+    package: dict[str, Any] = matches[0]
+    return package
 
 
 # --- git and secrets -----------------------------------------------------------------------------
@@ -288,6 +289,31 @@ def test_first_distribution_on_the_path_wins(
     assert package["requirement"] == "shadowed_pkg==2.0"
 
 
+def test_shadowing_leftover_keeps_the_provenance_of_the_same_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The project folder ('' on sys.path) holds a build's egg-info; site-packages holds the
+    # editable install's dist-info of the same version (as after `pip install -e .`).
+    project = tmp_path / "project"
+    (project / "proj.egg-info").mkdir(parents=True)
+    (project / "proj.egg-info" / "PKG-INFO").write_text("Name: proj\nVersion: 1.0\n")
+    (project / "other.egg-info").mkdir()
+    (project / "other.egg-info" / "PKG-INFO").write_text("Name: other\nVersion: 1.0\n")
+    editable = {"url": f"file://{project}", "dir_info": {"editable": True}}
+    _write_dist(tmp_path / "site", "proj", "1.0", editable)
+    _write_dist(tmp_path / "site", "other", "2.0", editable)
+    packages = env.installed_packages([str(project), str(tmp_path / "site")])
+    assert packages == [
+        {"name": "other", "version": "1.0", "requirement": "other==1.0", "comment": None},
+        {
+            "name": "proj",
+            "version": "1.0",
+            "requirement": "proj==1.0",
+            "comment": f"editable install from {project}",
+        },
+    ]
+
+
 def test_vcs_install_becomes_a_direct_reference_without_credentials(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,12 +391,11 @@ def test_archive_install_keeps_url_and_hash_without_credentials(
 
 
 def _fake_snapshot(python_version: str, pip: str | None) -> dict[str, Any]:
-    packages = [{"name": "numpy", "version": "1.26.4"}]
-    if pip:
-        packages.append({"name": "pip", "version": pip})
-    packages.append({"name": "setuptools", "version": "65.5.0"})
-    for package in packages:
-        package.update(requirement=f"{package['name']}=={package['version']}", comment=None)
+    pins = [("numpy", "1.26.4"), *([("pip", pip)] if pip else []), ("setuptools", "65.5.0")]
+    packages = [
+        {"name": name, "version": version, "requirement": f"{name}=={version}", "comment": None}
+        for name, version in pins
+    ]
     return {"python": {"version": python_version}, "packages": packages, "git": None}
 
 
@@ -445,3 +470,15 @@ def test_module_prints_the_snapshot_as_json(tmp_path: Path) -> None:
 def test_importing_the_module_does_not_import_yaml(tmp_path: Path) -> None:
     code = "import sys, tracklib.environment; print('yaml' in sys.modules)"
     assert _run_python(["-c", code], cwd=tmp_path).stdout.strip() == "False"
+
+
+@needs_git
+def test_capture_does_not_write_to_the_repository(repo: Path) -> None:
+    index = repo / ".git" / "index"
+    before = index.read_bytes()
+    # Same content, new mtime: a plain `git status` would refresh and rewrite the index.
+    (repo / "train.py").write_text("print('hello')\n")
+    os.utime(repo / "train.py", ns=(time.time_ns() + 10**10,) * 2)
+    env.capture_environment(script_path=str(repo / "train.py"))
+    assert env.git_diff(str(repo)) is None
+    assert index.read_bytes() == before

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from tracklib.stores.runfiles import RUN_NAME_TAG
 _active_runs: list[ActiveRun] = []
 _active_experiment: tuple[str, str] | None = None  # (tracking URI, experiment id)
 _lock = threading.RLock()
+_snapshot: tuple[dict[str, Any], str | None] | None = None  # this process's environment
 
 set_tracking_uri = config.set_tracking_uri
 get_tracking_uri = config.get_tracking_uri
@@ -110,6 +112,7 @@ def start_run(
     parent_run_id: str | None = None,
     tags: Mapping[str, Any] | None = None,
     description: str | None = None,
+    capture_env: bool | None = None,
 ) -> ActiveRun:
     """Start (or resume) a run and make it the active one; use it as a context manager.
 
@@ -123,6 +126,8 @@ def start_run(
         parent_run_id: Make the new run a child of this run.
         tags: Extra tags; they override the system tags.
         description: Markdown description (tag ``mlflow.note.content``).
+        capture_env: Record the environment (packages, Python, platform, git) under the
+            run's ``environment/`` artifacts; default on unless ``TRACKLIB_CAPTURE_ENV=0``.
 
     Returns:
         The new active run.
@@ -150,6 +155,8 @@ def start_run(
                 parent_run_id = parent.run_id
             exp_id = _experiment_for_new_run(client, experiment, experiment_id, parent_run_id)
             run = _create(client, exp_id, run_name, parent_run_id, tags, description)
+            if config.capture_env_enabled() if capture_env is None else capture_env:
+                _record_environment(run)
         _active_runs.append(run)
         lifecycle.install(_end_all_runs)
         return run
@@ -205,6 +212,29 @@ def _create(
         experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked
     )
     return ActiveRun(client.store, info, on_end=_forget)
+
+
+def _record_environment(run: ActiveRun) -> None:
+    """Store the environment snapshot with a new run; a failure only warns."""
+    global _snapshot
+    from tracklib import environment
+
+    try:
+        if _snapshot is None:
+            snapshot = environment.capture_environment()
+            git = snapshot.get("git")
+            diff = environment.git_diff(git["root"]) if git and git.get("dirty") else None
+            _snapshot = (snapshot, diff)
+        else:  # packages, git and host do not change under a running process: reuse them
+            snapshot = {**_snapshot[0], "start_time": environment.utc_now()}
+            diff = _snapshot[1]
+        for name, text in environment.snapshot_files(snapshot, diff).items():
+            run.log_text(text, f"environment/{name}")
+        run.set_tags(environment.git_tags(snapshot))
+    except Exception as exc:  # a snapshot is never worth failing the training job for
+        warnings.warn(
+            f"tracklib: could not record the environment of run {run.run_id}: {exc}", stacklevel=3
+        )
 
 
 def _resume(client: Client, run_id: str) -> ActiveRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from tracklib import config
@@ -19,6 +20,10 @@ def open_store(uri: str) -> Store:
     Raises:
         InvalidInputError: The URI is not one tracklib can use.
     """
+    key = uri if os.path.isabs(uri) else f"{os.getcwd()}\0{uri}"  # relative: per folder
+    store = _stores.get(key)
+    if store is not None:
+        return store
     path = config.local_path(uri)
     with _lock:
         store = _stores.get(path)
@@ -26,4 +31,5 @@ def open_store(uri: str) -> Store:
             from tracklib.stores.file import FileStore
 
             store = _stores[path] = FileStore(path)
+        _stores[key] = store
         return store

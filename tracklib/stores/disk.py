@@ -144,10 +144,12 @@ def dump_yaml(data: Mapping[str, Any]) -> bytes:
     lines = []
     for key in sorted(data):
         scalar = _yaml_scalar(data[key])
-        if scalar is None or not _PLAIN_SAFE.match(key):
+        # A key such as 'true' or 'null' must be quoted too; PyYAML does that.
+        if scalar is None or not _PLAIN_SAFE.match(key) or key in _YAML_WORDS:
             return _pyyaml_dump(data)
         lines.append(f"{key}: {scalar}\n")
-    return "".join(lines).encode("utf-8")
+    # An empty mapping must still load as {} (an empty file loads as None).
+    return "".join(lines).encode("utf-8") if lines else _pyyaml_dump(data)
 
 
 def _pyyaml_dump(data: Mapping[str, Any]) -> bytes:
@@ -158,6 +160,19 @@ def _pyyaml_dump(data: Mapping[str, Any]) -> bytes:
         dict(data), Dumper=dumper, default_flow_style=False, allow_unicode=True, sort_keys=True
     )
     return text.encode("utf-8")
+
+
+def write_yaml(path: str, data: Mapping[str, Any]) -> None:
+    """Atomically replace a YAML file, and remember its content for :func:`load_yaml`."""
+    replace_file(path, dump_yaml(data))
+    _remember(path, dict(data))
+
+
+def _remember(path: str, data: dict[str, Any]) -> None:
+    st = os.stat(path)
+    if len(_yaml_cache) >= _YAML_CACHE_SIZE:
+        _yaml_cache.clear()
+    _yaml_cache[path] = ((st.st_ino, st.st_size, st.st_mtime_ns), data)
 
 
 def load_yaml(path: str) -> dict[str, Any]:
@@ -185,9 +200,7 @@ def load_yaml(path: str) -> dict[str, Any]:
             raise StoreError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise StoreError(f"{path} does not hold a YAML mapping.")
-    if len(_yaml_cache) >= _YAML_CACHE_SIZE:
-        _yaml_cache.clear()
-    _yaml_cache[path] = (stamp, data)
+    _remember(path, data)
     return dict(data)
 
 

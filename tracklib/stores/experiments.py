@@ -17,7 +17,7 @@ from tracklib import config
 from tracklib.entities import Experiment, LifecycleStage, ViewType
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from tracklib.stores import runfiles
-from tracklib.stores.disk import create_file, dump_yaml, load_yaml, read_value_files, replace_file
+from tracklib.stores.disk import create_file, load_yaml, read_value_files, write_yaml
 
 DEFAULT_EXPERIMENT_ID = "0"
 TRASH = ".trash"
@@ -67,7 +67,7 @@ class ExperimentFolders:
             "trace_location": None,
             "workspace": "default",
         }
-        replace_file(os.path.join(folder, "meta.yaml"), dump_yaml(meta))
+        write_yaml(os.path.join(folder, "meta.yaml"), meta)
 
     def _experiment_dirs(self, view_type: ViewType) -> Iterator[str]:
         places = []
@@ -179,7 +179,7 @@ class ExperimentFolders:
                 runfiles.write_run_meta(run_dir, {**meta, "lifecycle_stage": "active"})
         meta = load_yaml(os.path.join(folder, "meta.yaml"))
         meta.update(lifecycle_stage=stage.value, last_update_time=now)
-        replace_file(os.path.join(folder, "meta.yaml"), dump_yaml(meta))
+        write_yaml(os.path.join(folder, "meta.yaml"), meta)
         place = os.path.join(self.root, TRASH) if stage is LifecycleStage.DELETED else self.root
         os.makedirs(place, exist_ok=True)
         os.replace(folder, os.path.join(place, experiment_id))

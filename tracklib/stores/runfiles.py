@@ -17,13 +17,12 @@ from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError, StoreError
 from tracklib.stores.disk import (
     create_file,
-    dump_yaml,
     iter_key_files,
     load_yaml,
     parse_metric_lines,
     read_text,
     read_value_files,
-    replace_file,
+    write_yaml,
 )
 
 NOT_RUN_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
@@ -88,7 +87,7 @@ def info_to_meta(info: RunInfo) -> dict[str, Any]:
 
 def write_run_meta(run_dir: str, meta: dict[str, Any]) -> None:
     """Atomically replace a run's meta.yaml."""
-    replace_file(os.path.join(run_dir, "meta.yaml"), dump_yaml(meta))
+    write_yaml(os.path.join(run_dir, "meta.yaml"), meta)
 
 
 def read_run_info(run_dir: str, tags: dict[str, str] | None = None) -> RunInfo:

@@ -1,0 +1,299 @@
+"""Time tracklib's core against MLflow 3.17.2's file store, side by side, in one run.
+
+Run by hand from anywhere: ``python benchmarks/bench_core.py`` (``--quick`` for a smoke run).
+
+What it measures (the figures of the core issue):
+
+1. What ``import tracklib`` adds to a bare interpreter start: the median wall time of
+   ``python -c "import tracklib"`` minus that of ``python -c "pass"`` over 20 interleaved
+   subprocess runs, and the same for ``import mlflow``. The import is also timed from inside
+   a fresh interpreter (less noisy), and the first use of ``tracklib.start_run`` (which loads
+   the modules behind the public names) is a row of its own.
+2. ``log_metric`` inside an active run on the file store: ``time.perf_counter_ns`` around
+   each of 20,000 calls; median, p90 and p99.
+3. An empty run (``start_run`` + ``end_run``) on the file store: median over N runs after a
+   warm-up, and the ratio.
+
+Each library is measured in its own fresh interpreter (a ``--worker`` subprocess of this
+script) working in its own fresh temporary folder, so neither import skews the other. The
+parent process imports neither library. MLflow gets ``MLFLOW_ALLOW_FILE_STORE=true`` (it
+refuses a file store without it) and ``MLFLOW_DISABLE_TELEMETRY=true`` (no background
+telemetry: the fairest setting for MLflow). Tracking variables from the caller's
+environment (``TRACKLIB_*``, ``MLFLOW_*``) are removed from every subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+IMPORT_RUNS = 20
+METRIC_CALLS = 20_000
+EMPTY_RUNS = {"tracklib": 200, "mlflow": 50}
+WARMUP_RUNS = 5
+MLFLOW_METRIC_BUDGET_S = 60.0  # stop MLflow's metric loop early past this, and say so
+HEAVY_MODULES = ("requests", "yaml")
+
+
+# ---------------------------------------------------------------------- helpers
+def _clean_env(library: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKLIB_", "MLFLOW_"))}
+    if library == "mlflow":
+        env["MLFLOW_ALLOW_FILE_STORE"] = "true"
+        env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    return env
+
+
+def _percentile(sorted_values: list[int], fraction: float) -> int:
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def _run_python(code: str, library: str, cwd: str) -> float:
+    """Wall time in seconds of one ``python -c code`` subprocess."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=_clean_env(library), check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def _python_json(code: str, library: str, cwd: str) -> Any:
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=_clean_env(library), check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------- startup figures
+_IN_PROCESS = """
+import json, sys, time
+t0 = time.perf_counter()
+import {lib}
+t1 = time.perf_counter()
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+t2 = time.perf_counter()
+{lib}.start_run
+t3 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "first_use": t3 - t2, "heavy": heavy,
+    "heavy_after_use": sorted(m for m in {heavy!r} if m in sys.modules)}}))
+"""
+
+
+def startup_figures(library: str, runs: int, cwd: str) -> dict[str, Any]:
+    """Subprocess medians (import minus bare start) and in-process import/first-use times."""
+    bare, imported, used = [], [], []
+    for _ in range(runs):  # interleaved, so drift in machine load hits all three alike
+        bare.append(_run_python("pass", library, cwd))
+        imported.append(_run_python(f"import {library}", library, cwd))
+        used.append(_run_python(f"import {library}; {library}.start_run", library, cwd))
+    inner = [
+        _python_json(_IN_PROCESS.format(lib=library, heavy=HEAVY_MODULES), library, cwd)
+        for _ in range(runs)
+    ]
+    bare_s = statistics.median(bare)
+    return {
+        "bare_start": bare_s,
+        "import_added": statistics.median(imported) - bare_s,
+        "import_and_use_added": statistics.median(used) - bare_s,
+        "import_in_process": statistics.median(r["import"] for r in inner),
+        "first_use_in_process": statistics.median(r["first_use"] for r in inner),
+        "heavy_after_import": inner[0]["heavy"],
+        "heavy_after_first_use": inner[0]["heavy_after_use"],
+    }
+
+
+# ---------------------------------------------------------------------- worker (one library)
+def _time_calls(call: Callable[[int], None], count: int, budget_s: float | None) -> list[int]:
+    clock = time.perf_counter_ns
+    deadline = None if budget_s is None else clock() + int(budget_s * 1e9)
+    samples = []
+    for i in range(count):
+        t0 = clock()
+        call(i)
+        samples.append(clock() - t0)
+        if deadline is not None and t0 > deadline:
+            break
+    return samples
+
+
+def _timer_overhead_ns() -> int:
+    clock = time.perf_counter_ns
+    samples = []
+    for _ in range(10_000):
+        t0 = clock()
+        samples.append(clock() - t0)
+    return int(statistics.median(samples))
+
+
+def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
+    """Measure one library in this (fresh) interpreter, in the current folder."""
+    import importlib
+
+    t0 = time.perf_counter()
+    lib: Any = importlib.import_module(library)
+    lib.start_run  # noqa: B018 - first use loads the modules behind the name
+    lib.set_tracking_uri(os.path.abspath("mlruns"))
+    t1 = time.perf_counter()
+    lib.start_run()
+    lib.end_run()
+    cold_run_s = time.perf_counter() - t1  # first run: creates the store, loads PyYAML...
+
+    for _ in range(WARMUP_RUNS):
+        lib.start_run()
+        lib.end_run()
+
+    def empty_run(_: int) -> None:
+        lib.start_run()
+        lib.end_run()
+
+    run_ns = sorted(_time_calls(empty_run, empty_runs, None))
+
+    log_metric = lib.log_metric
+    budget = MLFLOW_METRIC_BUDGET_S if library == "mlflow" else None
+    with lib.start_run():
+        log_metric("loss", 0.5, step=0)  # warm-up: opens/creates the metric file
+        metric_ns = sorted(
+            _time_calls(lambda i: log_metric("loss", i * 1e-3, step=i), metric_calls, budget)
+        )
+    return {
+        "version": lib.__version__,
+        "import_and_first_use_s": t1 - t0,
+        "cold_run_s": cold_run_s,
+        "empty_run_ns": {"n": len(run_ns), "median": int(statistics.median(run_ns))},
+        "metric_ns": {
+            "n": len(metric_ns),
+            "median": int(statistics.median(metric_ns)),
+            "p90": _percentile(metric_ns, 0.90),
+            "p99": _percentile(metric_ns, 0.99),
+        },
+        "timer_overhead_ns": _timer_overhead_ns(),
+    }
+
+
+def run_worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
+    """Run :func:`worker` in a fresh interpreter in a fresh temporary folder."""
+    with tempfile.TemporaryDirectory(prefix=f"bench-{library}-") as tmp:
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--worker", library,
+             "--metric-calls", str(metric_calls), "--empty-runs", str(empty_runs)],
+            cwd=tmp, env=_clean_env(library), check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return result
+
+
+# ---------------------------------------------------------------------- report
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.1f} ms"
+
+
+def _us(ns: float) -> str:
+    return f"{ns / 1e3:,.1f} µs"
+
+
+def _ratio(slow: float, fast: float) -> str:
+    return f"{slow / fast:,.0f}x" if fast > 0 else "-"
+
+
+def _row(label: str, ours: str, theirs: str, ratio: str = "") -> str:
+    return f"{label:<48} {ours:>14} {theirs:>14} {ratio:>8}"
+
+
+def print_machine() -> None:
+    """Print what the figures were measured on."""
+    print(f"machine : {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
+          f"{platform.release()}")  # fmt: skip
+    print(f"python  : {platform.python_implementation()} {platform.python_version()} "
+          f"({sys.executable})")  # fmt: skip
+
+
+def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], runs: int) -> None:
+    """Print the side-by-side table."""
+    t, m = startup["tracklib"], startup["mlflow"]
+    wt, wm = work["tracklib"], work["mlflow"]
+    print(f"tracklib {wt['version']} vs MLflow {wm['version']} (file store, fresh temp dirs)")
+    print()
+    print(_row("", "tracklib", "MLflow", "MLflow/"))
+    print(_row("", "", "", "tracklib"))
+    print(f"-- start-up (median of {runs} subprocess runs each, bare start "
+          f"{_ms(t['bare_start'])}) --")  # fmt: skip
+    print(_row("`import X` added to bare start", _ms(t["import_added"]),
+               _ms(m["import_added"]), _ratio(m["import_added"], t["import_added"])))  # fmt: skip
+    print(_row("`import X; X.start_run` added", _ms(t["import_and_use_added"]),
+               _ms(m["import_and_use_added"])))  # fmt: skip
+    print(_row("`import X`, timed in-process", _ms(t["import_in_process"]),
+               _ms(m["import_in_process"])))  # fmt: skip
+    print(_row("first `X.start_run` attribute use, in-process", _ms(t["first_use_in_process"]),
+               _ms(m["first_use_in_process"])))  # fmt: skip
+    print(_row("first start_run()+end_run() (cold store)", _ms(wt["cold_run_s"]),
+               _ms(wm["cold_run_s"])))  # fmt: skip
+    mt, mm = wt["metric_ns"], wm["metric_ns"]
+    print(f"-- log_metric in an active run (perf_counter_ns around each call; "
+          f"tracklib n={mt['n']:,}, MLflow n={mm['n']:,}) --")  # fmt: skip
+    for stat in ("median", "p90", "p99"):
+        print(_row(f"log_metric {stat}", _us(mt[stat]), _us(mm[stat]),
+                   _ratio(mm[stat], mt[stat])))  # fmt: skip
+    rt, rm = wt["empty_run_ns"], wm["empty_run_ns"]
+    print(f"-- empty run, start_run()+end_run(), after {WARMUP_RUNS} warm-up runs "
+          f"(tracklib n={rt['n']}, MLflow n={rm['n']}) --")  # fmt: skip
+    print(_row("empty run median", _us(rt["median"]), _us(rm["median"]),
+               _ratio(rm["median"], rt["median"])))  # fmt: skip
+    print()
+    print(
+        f"timer overhead (empty perf_counter_ns pair, median): {wt['timer_overhead_ns']} ns; "
+        "included in the per-call figures above"
+    )
+    for name, figures in (("tracklib", t), ("mlflow", m)):
+        print(
+            f"after `import {name}`: loaded {figures['heavy_after_import'] or 'neither'} of "
+            f"{list(HEAVY_MODULES)}; after first `.start_run` use: "
+            f"{figures['heavy_after_first_use'] or 'neither'}"
+        )
+    if mm["n"] < METRIC_CALLS:
+        print(
+            f"note: MLflow's log_metric loop ran {mm['n']:,} calls, not {METRIC_CALLS:,} "
+            f"(time budget {MLFLOW_METRIC_BUDGET_S:.0f} s or --quick)."
+        )
+    assert not t["heavy_after_import"], "import tracklib must not import requests or yaml"
+
+
+def main() -> None:
+    """Parse the arguments; run as the coordinator or as a one-library worker."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", choices=("tracklib", "mlflow"), help=argparse.SUPPRESS)
+    parser.add_argument("--metric-calls", type=int, default=METRIC_CALLS)
+    parser.add_argument("--empty-runs", type=int, default=None)
+    parser.add_argument("--import-runs", type=int, default=IMPORT_RUNS)
+    parser.add_argument("--quick", action="store_true", help="few iterations, for a smoke run")
+    args = parser.parse_args()
+    if args.worker:
+        result = worker(args.worker, args.metric_calls, args.empty_runs or 1)
+        print(json.dumps(result))
+        return
+    if args.quick:
+        args.metric_calls, args.import_runs = 500, 3
+    print_machine()
+    startup, work = {}, {}
+    for library in ("tracklib", "mlflow"):  # tracklib first; each in its own interpreters
+        empty = args.empty_runs or (10 if args.quick else EMPTY_RUNS[library])
+        with tempfile.TemporaryDirectory(prefix=f"bench-{library}-start-") as tmp:
+            startup[library] = startup_figures(library, args.import_runs, tmp)
+        work[library] = run_worker(library, args.metric_calls, empty)
+    print()
+    report(startup, work, args.import_runs)
+
+
+if __name__ == "__main__":
+    main()

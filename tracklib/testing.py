@@ -1,0 +1,518 @@
+"""An in-memory tracking store, for your own tests (and tracklib's).
+
+Point tracklib at it and the code under test logs as usual, with nothing written to disk::
+
+    from tracklib.testing import use_in_memory_store
+
+    def test_training_logs_a_loss():
+        with use_in_memory_store() as store:
+            train()  # calls tracklib.start_run(), tracklib.log_metric(), ...
+        runs, _ = store.search_runs(["0"])
+        assert "loss" in runs[0].data.metrics
+
+As a pytest fixture, ``yield`` from inside the ``with``. Any tracking URI that starts with
+``memory:`` selects an in-memory store, one per URI and process, so
+``tracklib.set_tracking_uri("memory:")``, ``Client("memory:")`` or
+``TRACKLIB_TRACKING_URI=memory:`` work too; :func:`memory_store` returns the store behind
+such a URI. :class:`InMemoryStore` follows the file store's rules (params are immutable, the
+latest metric is the max by (step, timestamp, value), deleted runs are read-only, Default
+cannot be deleted, ``a`` and ``a/b`` cannot both be keys), so a test that passes on it holds
+on disk too. Artifacts are kept as bytes; empty folders are not kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+from tracklib import config
+from tracklib.entities import (
+    Experiment,
+    FileInfo,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, RunStateError
+from tracklib.stores.artifacts import _check_source
+from tracklib.stores.experiments import DEFAULT_EXPERIMENT_ID, new_experiment_id
+from tracklib.stores.runfiles import RUN_NAME_TAG, page, param_conflict
+from tracklib.validation import artifact_subpath
+
+MEMORY_SCHEME = "memory:"
+
+
+@dataclasses.dataclass
+class _RunRecord:
+    info: RunInfo
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
+    tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    metrics: dict[str, list[Metric]] = dataclasses.field(default_factory=dict)
+    artifacts: dict[str, bytes] = dataclasses.field(default_factory=dict)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
+
+
+def _check_clash(kind: str, existing: Iterable[str], key: str) -> None:
+    """Refuse ``a`` next to ``a/b``: on disk a key with ``/`` is a folder, so both cannot be.
+
+    Raises:
+        InvalidInputError: ``key`` and an existing key clash.
+    """
+    for old in existing:
+        if old.startswith(key + "/") or key.startswith(old + "/"):
+            raise InvalidInputError(
+                f"The {kind} key {key!r} clashes with the {kind} key {old!r}: 'a' and 'a/b' "
+                f"cannot both exist, because keys with '/' are stored as folders."
+            )
+
+
+class InMemoryStore:
+    """A :class:`tracklib.stores.base.Store` that keeps everything in this process's memory.
+
+    Thread-safe; starts with the Default experiment (id ``'0'``).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        now = _now()
+        default = Experiment(DEFAULT_EXPERIMENT_ID, "Default", "memory:/0", "active", now, now)
+        self._experiments: dict[str, Experiment] = {DEFAULT_EXPERIMENT_ID: default}
+        self._runs: dict[str, _RunRecord] = {}
+
+    def __repr__(self) -> str:
+        return f"<InMemoryStore {len(self._experiments)} experiments, {len(self._runs)} runs>"
+
+    # ----------------------------------------------------------------- experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id (18 digits, like MLflow's).
+
+        Raises:
+            AlreadyExistsError: An active or deleted experiment has this name.
+        """
+        with self._lock:
+            if self.get_experiment_by_name(name) is not None:
+                raise AlreadyExistsError(
+                    f"Experiment {name!r} already exists (possibly deleted); choose another "
+                    "name or restore it."
+                )
+            experiment_id = new_experiment_id()
+            location = artifact_location or f"memory:/{experiment_id}"
+            now = _now()
+            self._experiments[experiment_id] = Experiment(
+                experiment_id, name, location, "active", now, now, dict(tags or {})
+            )
+            return experiment_id
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment (active or deleted) by id.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+        """
+        experiment = self._experiments.get(experiment_id)
+        if experiment is None:
+            raise NotFoundError(f"Experiment with id {experiment_id!r} not found.")
+        return dataclasses.replace(experiment, tags=dict(experiment.tags))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the (active or deleted) experiment with this name, or None."""
+        with self._lock:
+            found = [e for e in self._experiments.values() if e.name == name]
+        return self.get_experiment(found[0].experiment_id) if found else None
+
+    def search_experiments(self, view_type: ViewType = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+        """Return the experiments in ``view_type``, newest first."""
+        with self._lock:
+            found = [e for e in self._experiments.values() if view_type.admits(e.lifecycle_stage)]
+        found.sort(key=lambda e: (-(e.creation_time or 0), e.experiment_id))
+        return [self.get_experiment(e.experiment_id) for e in found]
+
+    def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        if experiment_id == DEFAULT_EXPERIMENT_ID:
+            raise InvalidInputError("The Default experiment (id '0') cannot be deleted.")
+        with self._lock:
+            experiment = self.get_experiment(experiment_id)
+            for record in self._runs.values():
+                if record.info.experiment_id == experiment_id:
+                    record.info = dataclasses.replace(record.info, lifecycle_stage=stage.value)
+            self._experiments[experiment_id] = dataclasses.replace(
+                experiment, lifecycle_stage=stage.value, last_update_time=_now()
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment and its runs deleted.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            InvalidInputError: It is the Default experiment (the file store refuses too).
+        """
+        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Mark a deleted experiment and its runs active again.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            InvalidInputError: It is the Default experiment.
+        """
+        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    # ----------------------------------------------------------------- runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        run_name: str,
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """Create a RUNNING run with these tags plus ``mlflow.runName``.
+
+        Raises:
+            NotFoundError: The experiment does not exist.
+            RunStateError: The experiment is deleted.
+        """
+        with self._lock:
+            experiment = self.get_experiment(experiment_id)
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise RunStateError(
+                    f"Experiment {experiment.name!r} ({experiment_id}) is deleted; restore it "
+                    "or log to another experiment."
+                )
+            run_id = uuid.uuid4().hex
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=experiment_id,
+                run_name=run_name,
+                user_id=user_id,
+                status=RunStatus.RUNNING,
+                start_time=start_time,
+                end_time=None,
+                artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
+            )
+            record = _RunRecord(info)
+            self._write(record, (), [*tags, RunTag(RUN_NAME_TAG, run_name)], ())
+            self._runs[run_id] = record
+            return info
+
+    def _record(self, run_id: str) -> _RunRecord:
+        record = self._runs.get(run_id)
+        if record is None:
+            raise NotFoundError(f"Run {run_id!r} not found.")
+        return record
+
+    def _writable(self, run_id: str) -> _RunRecord:
+        record = self._record(run_id)
+        if record.info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise RunStateError(
+                f"Run {run_id} is deleted; restore it (Client().restore_run) to log to it."
+            )
+        return record
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a snapshot of a run; each metric's latest is its max (step, timestamp, value).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        with self._lock:
+            record = self._record(run_id)
+            latest = {
+                key: max(points, key=lambda m: (m.step, m.timestamp, m.value)).value
+                for key, points in record.metrics.items()
+            }
+            return Run(record.info, RunData(latest, dict(record.params), dict(record.tags)))
+
+    def update_run(
+        self, run_id: str, status: RunStatus, end_time: int | None, run_name: str | None = None
+    ) -> RunInfo:
+        """Set a run's status and end time (and name, kept in sync with ``mlflow.runName``).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        with self._lock:
+            record = self._record(run_id)
+            record.info = dataclasses.replace(record.info, status=status, end_time=end_time)
+            if run_name is not None:
+                record.info = dataclasses.replace(record.info, run_name=run_name)
+                record.tags[RUN_NAME_TAG] = run_name
+            return record.info
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._lock:
+            record = self._record(run_id)
+            record.info = dataclasses.replace(record.info, lifecycle_stage=stage.value)
+
+    def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted (it can be read and restored, not written).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        """Mark a deleted run active again.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    # ----------------------------------------------------------------- logging
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Append one metric point; see :meth:`log_batch`."""
+        self.log_batch(run_id, metrics=[Metric(key, value, timestamp, step)])
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        """Record a param; see :meth:`log_batch`."""
+        self.log_batch(run_id, params=[Param(key, value)])
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        """Set (overwrite) a tag; ``mlflow.runName`` renames the run. See :meth:`log_batch`."""
+        self.log_batch(run_id, tags=[RunTag(key, value)])
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Log params, tags and metrics; everything is checked before anything is stored.
+
+        Raises:
+            NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
+            InvalidInputError: A param exists (or repeats in the batch) with another value,
+                or a key clashes with another (``a`` vs ``a/b``).
+        """
+        with self._lock:
+            self._write(self._writable(run_id), params, tags, metrics)
+
+    def _write(
+        self,
+        record: _RunRecord,
+        params: Iterable[Param],
+        tags: Sequence[RunTag],
+        metrics: Sequence[Metric],
+    ) -> None:
+        new_params: dict[str, str] = {}
+        for param in params:
+            old = new_params.get(param.key, record.params.get(param.key))
+            if old is not None and old != param.value:
+                raise param_conflict(param.key, old, param.value)
+            new_params[param.key] = param.value
+        for kind, existing, keys in (
+            ("param", record.params, new_params),
+            ("tag", record.tags, [t.key for t in tags]),
+            ("metric", record.metrics, [m.key for m in metrics]),
+        ):
+            seen = set(existing)
+            for key in keys:
+                if key not in seen:
+                    _check_clash(kind, seen, key)
+                    seen.add(key)
+        record.params.update(new_params)
+        for tag in tags:
+            record.tags[tag.key] = tag.value
+            if tag.key == RUN_NAME_TAG:
+                record.info = dataclasses.replace(record.info, run_name=tag.value)
+        for metric in metrics:
+            record.metrics.setdefault(metric.key, []).append(metric)
+
+    # ----------------------------------------------------------------- reads
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of a metric in logged order ([] for an unknown key).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        with self._lock:
+            return list(self._record(run_id).metrics.get(key, ()))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Run], str | None]:
+        """Return one page of the experiments' runs, newest first, and the next page's token.
+
+        Raises:
+            InvalidInputError: A filter or order_by was given (not supported, as on the file
+                store), or a bad page token / max_results.
+            NotFoundError: An experiment does not exist.
+        """
+        if filter_string or order_by:
+            raise InvalidInputError(
+                "search_runs does not evaluate filter_string or order_by yet; pass neither "
+                "and filter the returned runs in Python for now."
+            )
+        with self._lock:
+            ids = {self.get_experiment(i).experiment_id for i in experiment_ids}
+            runs = [
+                self.get_run(run_id)
+                for run_id, record in self._runs.items()
+                if record.info.experiment_id in ids
+                and view_type.admits(record.info.lifecycle_stage)
+            ]
+        runs.sort(key=lambda r: (-r.info.start_time, r.info.run_id))
+        return page(runs, max_results, page_token)
+
+    # ----------------------------------------------------------------- artifacts
+    def _put(self, run_id: str, files: Mapping[str, bytes]) -> None:
+        with self._lock:
+            stored = self._writable(run_id).artifacts
+            for path in files:
+                _check_clash("artifact", stored, path)
+            stored.update(files)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None
+    ) -> None:
+        """Store a local file's bytes under ``artifact_path``.
+
+        Raises:
+            InvalidInputError: The file is missing or ``artifact_path`` escapes the run.
+        """
+        self._writable(run_id)
+        source = _check_source(local_path, want_dir=False)
+        sub = artifact_subpath(artifact_path)
+        with open(source, "rb") as f:
+            self._put(run_id, {"/".join(p for p in (sub, os.path.basename(source)) if p): f.read()})
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None
+    ) -> None:
+        """Store the files of a local folder (recursively) under ``artifact_path``.
+
+        Raises:
+            InvalidInputError: The folder is missing or ``artifact_path`` escapes the run.
+        """
+        self._writable(run_id)
+        source = _check_source(local_dir, want_dir=True)
+        prefix = [p for p in artifact_subpath(artifact_path).split("/") if p]
+        files = {}
+        for folder, _, names in os.walk(source, followlinks=True):
+            rel = os.path.relpath(folder, source)
+            parts = [*prefix, *([] if rel == "." else rel.split(os.sep))]
+            for name in names:
+                with open(os.path.join(folder, name), "rb") as f:
+                    files["/".join([*parts, name])] = f.read()
+        self._put(run_id, files)
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        """Store bytes as the artifact file ``artifact_file``.
+
+        Raises:
+            InvalidInputError: ``artifact_file`` is empty or escapes the run.
+        """
+        sub = artifact_subpath(artifact_file, "artifact_file")
+        if not sub:
+            raise InvalidInputError("artifact_file must name a file, e.g. 'notes/readme.txt'.")
+        self._put(run_id, {sub: bytes(data)})
+
+    def _select(self, run_id: str, path: str | None) -> tuple[str, dict[str, bytes]]:
+        sub = artifact_subpath(path, "path")
+        prefix = f"{sub}/" if sub else ""
+        with self._lock:
+            files = self._record(run_id).artifacts
+            return sub, {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """List the artifacts directly under ``path`` (run-relative paths, sorted).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        sub, below = self._select(run_id, path)
+        entries = {}
+        for rel, data in below.items():
+            head, is_dir, _ = rel.partition("/")
+            full = f"{sub}/{head}" if sub else head
+            entries[full] = FileInfo(full, bool(is_dir), None if is_dir else len(data))
+        return sorted(entries.values(), key=lambda info: info.path)
+
+    def download_artifacts(
+        self, run_id: str, path: str | None, dst_path: str | os.PathLike[str] | None
+    ) -> str:
+        """Write an artifact file or folder to ``dst_path`` (default: a new temporary folder).
+
+        Returns:
+            The local path: ``<dst>/<basename of path>``, or ``<dst>/artifacts`` for the root.
+
+        Raises:
+            NotFoundError: No such run or artifact.
+        """
+        sub, below = self._select(run_id, path)
+        with self._lock:
+            single = self._record(run_id).artifacts.get(sub) if sub else None
+        files = below if single is None else {"": single}
+        if sub and not files:
+            raise NotFoundError(f"No artifact at {sub!r} in run {run_id}.")
+        dst = tempfile.mkdtemp(prefix="tracklib-") if dst_path is None else os.fspath(dst_path)
+        target = os.path.join(dst, os.path.basename(sub) if sub else "artifacts")
+        os.makedirs(target if single is None else dst, exist_ok=True)
+        for rel, data in files.items():
+            file_path = os.path.join(target, *rel.split("/")) if rel else target
+            os.makedirs(os.path.dirname(file_path), exist_ok=True)
+            with open(file_path, "wb") as f:
+                f.write(data)
+        return target
+
+
+_memory_stores: dict[str, InMemoryStore] = {}
+_registry_lock = threading.Lock()
+
+
+def memory_store(uri: str = MEMORY_SCHEME) -> InMemoryStore:
+    """Return the process's store for a ``memory:`` URI (what :func:`open_store` returns).
+
+    Raises:
+        InvalidInputError: ``uri`` does not start with ``memory:``.
+    """
+    if not uri.startswith(MEMORY_SCHEME):
+        raise InvalidInputError(f"{uri!r} is not an in-memory store URI ('memory:...').")
+    with _registry_lock:
+        return _memory_stores.setdefault(uri, InMemoryStore())
+
+
+@contextlib.contextmanager
+def use_in_memory_store() -> Iterator[InMemoryStore]:
+    """Make a fresh in-memory store the tracking store inside a ``with`` block.
+
+    On exit the previous tracking URI is back and the store is forgotten (the yielded object
+    stays readable). Runs still active on exit stay active: end them in the block.
+    """
+    uri = f"{MEMORY_SCHEME}{uuid.uuid4().hex}"
+    store = memory_store(uri)
+    previous = config._explicit_uri  # restore exactly what was set, not the resolved URI
+    config.set_tracking_uri(uri)
+    try:
+        yield store
+    finally:
+        config.set_tracking_uri(previous)
+        with _registry_lock:
+            _memory_stores.pop(uri, None)
