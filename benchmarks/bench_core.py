@@ -12,7 +12,9 @@ What it measures (the figures of the core issue):
 2. ``log_metric`` inside an active run on the file store: ``time.perf_counter_ns`` around
    each of 20,000 calls; median, p90 and p99.
 3. An empty run (``start_run`` + ``end_run``) on the file store: median over N runs after a
-   warm-up, and the ratio.
+   warm-up, and the ratio. tracklib is timed twice: with its defaults (every run stores the
+   environment snapshot as artifacts, see docs/environment.md) and with
+   ``TRACKLIB_CAPTURE_ENV=0`` (the core alone).
 
 Each library is measured in its own fresh interpreter (a ``--worker`` subprocess of this
 script) working in its own fresh temporary folder, so neither import skews the other. The
@@ -158,7 +160,14 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
         lib.start_run()
         lib.end_run()
 
-    run_ns = sorted(_time_calls(empty_run, empty_runs, None))
+    empty: dict[str, dict[str, int]] = {}
+    modes = ("default", "no_capture") if library == "tracklib" else ("default",)
+    for mode in modes:
+        if mode == "no_capture":  # the core alone: no environment snapshot artifacts
+            os.environ["TRACKLIB_CAPTURE_ENV"] = "0"
+        run_ns = sorted(_time_calls(empty_run, empty_runs, None))
+        empty[mode] = {"n": len(run_ns), "median": int(statistics.median(run_ns))}
+    os.environ.pop("TRACKLIB_CAPTURE_ENV", None)
 
     log_metric = lib.log_metric
     budget = MLFLOW_METRIC_BUDGET_S if library == "mlflow" else None
@@ -171,7 +180,7 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
         "version": lib.__version__,
         "import_and_first_use_s": t1 - t0,
         "cold_run_s": cold_run_s,
-        "empty_run_ns": {"n": len(run_ns), "median": int(statistics.median(run_ns))},
+        "empty_run_ns": empty,
         "metric_ns": {
             "n": len(metric_ns),
             "median": int(statistics.median(metric_ns)),
@@ -204,7 +213,10 @@ def _us(ns: float) -> str:
 
 
 def _ratio(slow: float, fast: float) -> str:
-    return f"{slow / fast:,.0f}x" if fast > 0 else "-"
+    if fast <= 0:
+        return "-"
+    ratio = slow / fast
+    return f"{ratio:,.1f}x" if ratio < 100 else f"{ratio:,.0f}x"
 
 
 def _row(label: str, ours: str, theirs: str, ratio: str = "") -> str:
@@ -230,14 +242,15 @@ def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], 
     print(f"-- start-up (median of {runs} subprocess runs each, bare start "
           f"{_ms(t['bare_start'])}) --")  # fmt: skip
     print(_row("`import X` added to bare start", _ms(t["import_added"]),
-               _ms(m["import_added"]), _ratio(m["import_added"], t["import_added"])))  # fmt: skip
+               _ms(m["import_added"])))  # fmt: skip
     print(_row("`import X; X.start_run` added", _ms(t["import_and_use_added"]),
-               _ms(m["import_and_use_added"])))  # fmt: skip
+               _ms(m["import_and_use_added"]),
+               _ratio(m["import_and_use_added"], t["import_and_use_added"])))  # fmt: skip
     print(_row("`import X`, timed in-process", _ms(t["import_in_process"]),
                _ms(m["import_in_process"])))  # fmt: skip
     print(_row("first `X.start_run` attribute use, in-process", _ms(t["first_use_in_process"]),
                _ms(m["first_use_in_process"])))  # fmt: skip
-    print(_row("first start_run()+end_run() (cold store)", _ms(wt["cold_run_s"]),
+    print(_row("first start_run()+end_run() in the process (*)", _ms(wt["cold_run_s"]),
                _ms(wm["cold_run_s"])))  # fmt: skip
     mt, mm = wt["metric_ns"], wm["metric_ns"]
     print(f"-- log_metric in an active run (perf_counter_ns around each call; "
@@ -245,12 +258,16 @@ def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], 
     for stat in ("median", "p90", "p99"):
         print(_row(f"log_metric {stat}", _us(mt[stat]), _us(mm[stat]),
                    _ratio(mm[stat], mt[stat])))  # fmt: skip
-    rt, rm = wt["empty_run_ns"], wm["empty_run_ns"]
+    rt, rm = wt["empty_run_ns"], wm["empty_run_ns"]["default"]
     print(f"-- empty run, start_run()+end_run(), after {WARMUP_RUNS} warm-up runs "
-          f"(tracklib n={rt['n']}, MLflow n={rm['n']}) --")  # fmt: skip
-    print(_row("empty run median", _us(rt["median"]), _us(rm["median"]),
-               _ratio(rm["median"], rt["median"])))  # fmt: skip
+          f"(tracklib n={rt['default']['n']}, MLflow n={rm['n']}) --")  # fmt: skip
+    print(_row("empty run median (defaults)", _us(rt["default"]["median"]), _us(rm["median"]),
+               _ratio(rm["median"], rt["default"]["median"])))  # fmt: skip
+    print(_row("empty run median (TRACKLIB_CAPTURE_ENV=0)", _us(rt["no_capture"]["median"]),
+               _us(rm["median"]), _ratio(rm["median"], rt["no_capture"]["median"])))  # fmt: skip
     print()
+    print("(*) creates the store folder; tracklib's includes its one environment snapshot per")
+    print("    process (TRACKLIB_CAPTURE_ENV), MLflow's its git/context probes and lazy imports.")
     print(
         f"timer overhead (empty perf_counter_ns pair, median): {wt['timer_overhead_ns']} ns; "
         "included in the per-call figures above"

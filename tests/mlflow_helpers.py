@@ -67,6 +67,16 @@ def run_view(run: Any) -> dict[str, Any]:
     return {"info": info_view(run.info), "data": data_view(run.data)}
 
 
+@dataclass(frozen=True)
+class Point:
+    """A metric point as the REST API sends it (value may be 'NaN'/'Infinity')."""
+
+    key: str
+    value: float | str
+    timestamp: int | str
+    step: int | str = 0
+
+
 def history_view(points: Iterable[Any]) -> list[tuple[str, float | str, int, int]]:
     """Metric points in their given order as (key, value, timestamp, step)."""
     return [(p.key, norm_value(p.value), int(p.timestamp), int(p.step)) for p in points]
@@ -144,7 +154,12 @@ def _make_local_files(work: Path) -> tuple[Path, Path]:
 def _log_parent(logged: Logged, work: Path) -> None:
     weights, bundle = _make_local_files(work)
     tracklib.log_params({"lr": 0.1, "batch_size": 32, "optimizer": "adam", "use_bn": True})
-    logged.params["parent"] = {"lr": "0.1", "batch_size": "32", "optimizer": "adam", "use_bn": "True"}
+    logged.params["parent"] = {
+        "lr": "0.1",
+        "batch_size": "32",
+        "optimizer": "adam",
+        "use_bn": "True",
+    }
     for step, mse in enumerate([0.9, 0.5, 0.25]):
         tracklib.log_metrics({"mse": mse, "train/mae": mse * 2, "val/deep/mae": mse * 3}, step=step)
         for key, value in (("mse", mse), ("train/mae", mse * 2), ("val/deep/mae", mse * 3)):
@@ -196,7 +211,9 @@ def build_tracklib_store(root: Path, work: Path) -> Logged:
         "interop-a", tags={"project": "interop", "team/area": "vision"}
     )
     with tracklib.start_run(
-        experiment="interop-a", run_name="parent", tags={"team": "vision"},
+        experiment="interop-a",
+        run_name="parent",
+        tags={"team": "vision"},
         description="A **markdown** note",
     ) as parent:
         logged.runs["parent"] = parent.run_id
@@ -206,9 +223,10 @@ def build_tracklib_store(root: Path, work: Path) -> Logged:
             tracklib.log_param("fold", 1)
             tracklib.log_metric("mse", 0.3)
             logged.point("child", "mse", 0.3, 0)
-    with contextlib.suppress(RuntimeError), tracklib.start_run(
-        experiment="interop-b", run_name="crashing"
-    ) as run:
+    with (
+        contextlib.suppress(RuntimeError),
+        tracklib.start_run(experiment="interop-b", run_name="crashing") as run,
+    ):
         logged.runs["crashing"] = run.run_id
         tracklib.log_param("lr", "0.1")
         tracklib.log_metric("mse", 0.7)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow_helpers as h
 import pytest
 import requests
 from mlflow.entities import ViewType as MlflowViewType
 from mlflow.exceptions import MlflowException
 
 import tracklib
-from tests import mlflow_helpers as h
 from tracklib.errors import InvalidInputError
 
 ALL_VIEWS = [
@@ -34,7 +34,7 @@ ALL_VIEWS = [
 SERVER_START_TIMEOUT = 60.0
 
 
-# ====================================================================== fixtures
+# ---- fixtures
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> h.Logged:
     """A varied store written by tracklib, shared read-only by the reading tests."""
@@ -60,7 +60,7 @@ def all_runs(client: tracklib.Client) -> list[tracklib.Run]:
     return client.search_runs(ids, run_view_type=tracklib.ViewType.ALL)
 
 
-# ====================================================================== 1. tracklib writes, MLflow reads
+# ---- 1. tracklib writes, MLflow reads
 @pytest.mark.parametrize(("ml_view", "tl_view"), ALL_VIEWS)
 def test_mlflow_search_experiments_matches_tracklib(
     reader: tuple[mlflow.MlflowClient, tracklib.Client], ml_view: int, tl_view: Any
@@ -201,7 +201,7 @@ def test_mlflow_lists_and_downloads_tracklib_artifacts(
     assert Path(one).read_bytes() == written.artifacts["parent"]["notes/readme.md"]
 
 
-# ====================================================================== 2. MLflow extends a tracklib store
+# ---- 2. MLflow extends a tracklib store
 def test_mlflow_writes_into_tracklib_run_and_tracklib_reads_it(fresh: h.Logged) -> None:
     ml = mlflow.MlflowClient(tracking_uri=str(fresh.root))
     tl = tracklib.Client(fresh.root)
@@ -265,7 +265,7 @@ def test_mlflow_restores_a_tracklib_deleted_experiment(fresh: h.Logged) -> None:
     )
 
 
-# ====================================================================== 3. MLflow writes, tracklib reads
+# ---- 3. MLflow writes, tracklib reads
 @pytest.fixture
 def mlflow_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[h.Logged]:
     """A varied store written by MLflow's fluent API (file store in tmp_path)."""
@@ -411,7 +411,7 @@ def test_tracklib_logs_into_an_mlflow_run_and_mlflow_reads_it(mlflow_written: h.
     ]
 
 
-# ====================================================================== 4. migrate-filestore
+# ---- 4. migrate-filestore
 def migrate(source: Path, target_db: Path) -> subprocess.CompletedProcess[str]:
     """Run MLflow's migration CLI on ``source`` into a new sqlite file; fail with its output."""
     proc = subprocess.run(
@@ -469,3 +469,162 @@ def test_migrate_filestore_copies_a_tracklib_store(written: h.Logged, tmp_path: 
     db = tmp_path / "mlflow.db"
     migrate(written.root, db)
     assert_sqlite_matches_tracklib(db, tracklib.Client(written.root))
+
+
+# ---- 5. leftovers in the store
+def plant_crash_leftovers(logged: h.Logged) -> list[Path]:
+    """Leave what a tracklib process killed mid-write would: temp files next to a rewritten
+    meta.yaml (run and experiment folders, also in .trash), and an experiment and a run
+    whose folders exist but whose meta.yaml was never written."""
+    experiment_dir = logged.root / logged.experiments["interop-a"]
+    run_dir = experiment_dir / logged.runs["parent"]
+    assert (run_dir / "meta.yaml").is_file()
+    trash_dir = logged.root / ".trash" / logged.deleted_experiment
+    planted = []
+    for folder, content in (
+        (run_dir, "run_id: half\n"),
+        (experiment_dir, "name: half"),
+        (trash_dir, ""),
+        (trash_dir / logged.runs["gone-run"], "status: 3\n"),
+    ):
+        path = folder / f".tracklib-tmp-{uuid.uuid4().hex}"
+        path.write_text(content, encoding="utf-8")
+        planted.append(path)
+    half_experiment = logged.root / "123456789012345678"
+    (half_experiment / "tags").mkdir(parents=True)
+    (half_experiment / "tags" / "k").write_text("v", encoding="utf-8")
+    half_run = experiment_dir / uuid.uuid4().hex
+    for sub in ("metrics", "params", "artifacts", "tags"):
+        (half_run / sub).mkdir(parents=True)
+    (half_run / "tags" / "mlflow.runName").write_text("half", encoding="utf-8")
+    return [*planted, half_experiment, half_run]
+
+
+def mlflow_snapshot(ml: mlflow.MlflowClient) -> dict[str, Any]:
+    experiments = ml.search_experiments(MlflowViewType.ALL)
+    ids = [e.experiment_id for e in experiments]
+    runs = ml.search_runs(ids, run_view_type=MlflowViewType.ALL)
+    return {
+        "experiments": [h.experiment_view(e) for e in experiments],
+        "runs": [h.run_view(r) for r in runs],
+        "get_run": [h.run_view(ml.get_run(r.info.run_id)) for r in runs],
+    }
+
+
+@pytest.mark.timeout(180)
+def test_lock_and_crash_leftovers_do_not_break_mlflow(fresh: h.Logged, tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    lock_path = fresh.root / ".tracklib.lock"
+    assert lock_path.is_file()  # creating experiments left tracklib's lock file at the root
+    ml = mlflow.MlflowClient(tracking_uri=str(fresh.root))
+    before = mlflow_snapshot(ml)
+    plant_crash_leftovers(fresh)
+    # Another tracklib process may hold the lock while MLflow reads.
+    with FileLock(str(lock_path)):
+        after = mlflow_snapshot(ml)
+        assert after == before
+        tl = tracklib.Client(fresh.root)
+        assert [h.run_view(r) for r in all_runs(tl)] == before["runs"]
+        migrate(fresh.root, tmp_path / "mlflow.db")
+    assert_sqlite_matches_tracklib(tmp_path / "mlflow.db", tl)
+
+
+# ---- 6. mlflow server on a tracklib store
+@pytest.fixture(scope="module")
+def server(written: h.Logged, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``mlflow server`` (what ``mlflow ui`` runs) on the tracklib-written store; its base URL."""
+    work = tmp_path_factory.mktemp("mlflow-server")
+    port = h.free_port()
+    stdout, stderr = (work / "server.out").open("wb"), (work / "server.err").open("wb")
+    command = [
+        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", str(written.root),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=work, env=h.subprocess_env(), stdout=stdout, stderr=stderr)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(proc, url, work / "server.err")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        stdout.close()
+        stderr.close()
+
+
+def wait_for_health(proc: subprocess.Popen[bytes], url: str, stderr_path: Path) -> None:
+    """Poll GET /health until the server answers 200; fail with its stderr otherwise."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(
+                f"mlflow server exited with {proc.returncode}:\n"
+                + stderr_path.read_text(errors="replace")[-4000:]
+            )
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(
+        f"mlflow server gave no healthy answer within {SERVER_START_TIMEOUT:.0f} s:\n"
+        + stderr_path.read_text(errors="replace")[-4000:]
+    )
+
+
+@pytest.mark.timeout(120)
+def test_mlflow_server_serves_a_tracklib_run(server: str, written: h.Logged) -> None:
+    tl = tracklib.Client(written.root)
+    for name in ("parent", "child", "crashing"):
+        run_id = written.runs[name]
+        reply = requests.get(
+            f"{server}/api/2.0/mlflow/runs/get", params={"run_id": run_id}, timeout=30
+        )
+        assert reply.status_code == 200, reply.text
+        run = reply.json()["run"]
+        ours = tl.get_run(run_id)
+        assert run["info"]["run_id"] == run_id
+        assert run["info"]["status"] == str(ours.info.status)
+        assert run["info"]["run_name"] == ours.info.run_name
+        data = run["data"]
+        assert {p["key"]: p["value"] for p in data.get("params", [])} == ours.data.params
+        assert {t["key"]: t["value"] for t in data.get("tags", [])} == ours.data.tags
+        assert h.norm_metrics({m["key"]: m["value"] for m in data["metrics"]}) == (
+            h.norm_metrics(ours.data.metrics)
+        )
+    run_id = written.runs["parent"]
+    for key in ("odd", "train/mae"):
+        reply = requests.get(
+            f"{server}/api/2.0/mlflow/metrics/get-history",
+            params={"run_id": run_id, "metric_key": key},
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+        points = [
+            h.Point(m["key"], m["value"], m["timestamp"], m.get("step", 0))
+            for m in reply.json()["metrics"]
+        ]
+        assert h.history_view(points) == h.history_view(tl.get_metric_history(run_id, key))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("view", ["ACTIVE_ONLY", "ALL"])
+def test_mlflow_server_searches_tracklib_runs(server: str, written: h.Logged, view: str) -> None:
+    tl = tracklib.Client(written.root)
+    ids = [e.experiment_id for e in tl.search_experiments(tracklib.ViewType.ALL)]
+    reply = requests.post(
+        f"{server}/api/2.0/mlflow/runs/search",
+        json={"experiment_ids": ids, "max_results": 1000, "run_view_type": view},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    found = [r["info"]["run_id"] for r in reply.json().get("runs", [])]
+    expected = [r.info.run_id for r in tl.search_runs(ids, run_view_type=view)]
+    assert found == expected
+    assert found

@@ -10,14 +10,13 @@ Point tracklib at it and the code under test logs as usual, with nothing written
         runs, _ = store.search_runs(["0"])
         assert "loss" in runs[0].data.metrics
 
-As a pytest fixture, ``yield`` from inside the ``with``. Any tracking URI that starts with
-``memory:`` selects an in-memory store, one per URI and process, so
-``tracklib.set_tracking_uri("memory:")``, ``Client("memory:")`` or
-``TRACKLIB_TRACKING_URI=memory:`` work too; :func:`memory_store` returns the store behind
-such a URI. :class:`InMemoryStore` follows the file store's rules (params are immutable, the
-latest metric is the max by (step, timestamp, value), deleted runs are read-only, Default
-cannot be deleted, ``a`` and ``a/b`` cannot both be keys), so a test that passes on it holds
-on disk too. Artifacts are kept as bytes; empty folders are not kept.
+For a pytest fixture, ``yield`` inside the ``with``. Any tracking URI starting with ``memory:``
+selects an in-memory store (one per URI and process), so ``set_tracking_uri("memory:")``,
+``Client("memory:")`` and ``TRACKLIB_TRACKING_URI=memory:`` work too, and
+:func:`memory_store` returns the store behind such a URI. :class:`InMemoryStore` keeps the
+file store's rules (immutable params, latest metric = max by (step, timestamp, value),
+deleted runs read-only, Default not deletable, ``a`` and ``a/b`` never both keys), so a test
+that passes on it holds on disk too. Artifacts are kept as bytes (empty folders are not).
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ from tracklib.stores.runfiles import RUN_NAME_TAG, page, param_conflict
 from tracklib.validation import artifact_subpath
 
 MEMORY_SCHEME = "memory:"
+_ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
 
 
 @dataclasses.dataclass
@@ -77,14 +77,16 @@ def _check_clash(kind: str, existing: Iterable[str], key: str) -> None:
         if old.startswith(key + "/") or key.startswith(old + "/"):
             raise InvalidInputError(
                 f"The {kind} key {key!r} clashes with the {kind} key {old!r}: 'a' and 'a/b' "
-                f"cannot both exist, because keys with '/' are stored as folders."
+                "cannot both exist, because keys with '/' are stored as folders."
             )
 
 
 class InMemoryStore:
-    """A :class:`tracklib.stores.base.Store` that keeps everything in this process's memory.
+    """A :class:`tracklib.stores.base.Store` in this process's memory (thread-safe).
 
-    Thread-safe; starts with the Default experiment (id ``'0'``).
+    It starts with the Default experiment (id ``'0'``). Every method raises what the
+    file store raises: NotFoundError for an unknown id, RunStateError for writes to a deleted
+    run, InvalidInputError for bad input.
     """
 
     def __init__(self) -> None:
@@ -93,9 +95,6 @@ class InMemoryStore:
         default = Experiment(DEFAULT_EXPERIMENT_ID, "Default", "memory:/0", "active", now, now)
         self._experiments: dict[str, Experiment] = {DEFAULT_EXPERIMENT_ID: default}
         self._runs: dict[str, _RunRecord] = {}
-
-    def __repr__(self) -> str:
-        return f"<InMemoryStore {len(self._experiments)} experiments, {len(self._runs)} runs>"
 
     # ----------------------------------------------------------------- experiments
     def create_experiment(
@@ -108,17 +107,13 @@ class InMemoryStore:
         """
         with self._lock:
             if self.get_experiment_by_name(name) is not None:
-                raise AlreadyExistsError(
-                    f"Experiment {name!r} already exists (possibly deleted); choose another "
-                    "name or restore it."
-                )
-            experiment_id = new_experiment_id()
-            location = artifact_location or f"memory:/{experiment_id}"
+                raise AlreadyExistsError(f"Experiment {name!r} already exists (maybe deleted).")
+            eid = new_experiment_id()
+            location = artifact_location or f"memory:/{eid}"
             now = _now()
-            self._experiments[experiment_id] = Experiment(
-                experiment_id, name, location, "active", now, now, dict(tags or {})
-            )
-            return experiment_id
+            tags = dict(tags or {})
+            self._experiments[eid] = Experiment(eid, name, location, "active", now, now, tags)
+            return eid
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """Return an experiment (active or deleted) by id.
@@ -133,16 +128,32 @@ class InMemoryStore:
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """Return the (active or deleted) experiment with this name, or None."""
-        with self._lock:
-            found = [e for e in self._experiments.values() if e.name == name]
-        return self.get_experiment(found[0].experiment_id) if found else None
+        found = [e.experiment_id for e in list(self._experiments.values()) if e.name == name]
+        return self.get_experiment(found[0]) if found else None
 
     def search_experiments(self, view_type: ViewType = ViewType.ACTIVE_ONLY) -> list[Experiment]:
         """Return the experiments in ``view_type``, newest first."""
-        with self._lock:
-            found = [e for e in self._experiments.values() if view_type.admits(e.lifecycle_stage)]
+        found = [e for e in list(self._experiments.values()) if view_type.admits(e.lifecycle_stage)]
         found.sort(key=lambda e: (-(e.creation_time or 0), e.experiment_id))
         return [self.get_experiment(e.experiment_id) for e in found]
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment and its runs deleted.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            InvalidInputError: It is the Default experiment (the file store refuses too).
+        """
+        self._set_experiment_stage(experiment_id, _DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Mark a deleted experiment and its runs active again.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            InvalidInputError: It is the Default experiment.
+        """
+        self._set_experiment_stage(experiment_id, _ACTIVE)
 
     def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
         if experiment_id == DEFAULT_EXPERIMENT_ID:
@@ -155,24 +166,6 @@ class InMemoryStore:
             self._experiments[experiment_id] = dataclasses.replace(
                 experiment, lifecycle_stage=stage.value, last_update_time=_now()
             )
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        """Mark an experiment and its runs deleted.
-
-        Raises:
-            NotFoundError: No experiment has this id.
-            InvalidInputError: It is the Default experiment (the file store refuses too).
-        """
-        self._set_experiment_stage(experiment_id, LifecycleStage.DELETED)
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        """Mark a deleted experiment and its runs active again.
-
-        Raises:
-            NotFoundError: No experiment has this id.
-            InvalidInputError: It is the Default experiment.
-        """
-        self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
 
     # ----------------------------------------------------------------- runs
     def create_run(
@@ -191,43 +184,27 @@ class InMemoryStore:
         """
         with self._lock:
             experiment = self.get_experiment(experiment_id)
-            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-                raise RunStateError(
-                    f"Experiment {experiment.name!r} ({experiment_id}) is deleted; restore it "
-                    "or log to another experiment."
-                )
+            if experiment.lifecycle_stage != _ACTIVE:
+                raise RunStateError(f"Experiment {experiment.name!r} is deleted; restore it.")
             run_id = uuid.uuid4().hex
-            info = RunInfo(
-                run_id=run_id,
-                experiment_id=experiment_id,
-                run_name=run_name,
-                user_id=user_id,
-                status=RunStatus.RUNNING,
-                start_time=start_time,
-                end_time=None,
-                artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
-            )
+            uri = f"{experiment.artifact_location}/{run_id}/artifacts"
+            status = RunStatus.RUNNING
+            info = RunInfo(run_id, experiment_id, run_name, user_id, status, start_time, None, uri)
             record = _RunRecord(info)
             self._write(record, (), [*tags, RunTag(RUN_NAME_TAG, run_name)], ())
             self._runs[run_id] = record
             return info
 
-    def _record(self, run_id: str) -> _RunRecord:
+    def _record(self, run_id: str, writable: bool = False) -> _RunRecord:
         record = self._runs.get(run_id)
         if record is None:
             raise NotFoundError(f"Run {run_id!r} not found.")
-        return record
-
-    def _writable(self, run_id: str) -> _RunRecord:
-        record = self._record(run_id)
-        if record.info.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise RunStateError(
-                f"Run {run_id} is deleted; restore it (Client().restore_run) to log to it."
-            )
+        if writable and record.info.lifecycle_stage != _ACTIVE:
+            raise RunStateError(f"Run {run_id} is deleted; restore it to log to it.")
         return record
 
     def get_run(self, run_id: str) -> Run:
-        """Return a snapshot of a run; each metric's latest is its max (step, timestamp, value).
+        """Return a snapshot of a run.
 
         Raises:
             NotFoundError: No run has this id.
@@ -252,22 +229,18 @@ class InMemoryStore:
             record = self._record(run_id)
             record.info = dataclasses.replace(record.info, status=status, end_time=end_time)
             if run_name is not None:
-                record.info = dataclasses.replace(record.info, run_name=run_name)
-                record.tags[RUN_NAME_TAG] = run_name
+                self._write(record, (), [RunTag(RUN_NAME_TAG, run_name)], ())
             return record.info
 
-    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
-        with self._lock:
-            record = self._record(run_id)
-            record.info = dataclasses.replace(record.info, lifecycle_stage=stage.value)
-
     def delete_run(self, run_id: str) -> None:
-        """Mark a run deleted (it can be read and restored, not written).
+        """Mark a run deleted (it stays readable and restorable, not writable).
 
         Raises:
             NotFoundError: No run has this id.
         """
-        self._set_run_stage(run_id, LifecycleStage.DELETED)
+        with self._lock:
+            record = self._record(run_id)
+            record.info = dataclasses.replace(record.info, lifecycle_stage=_DELETED.value)
 
     def restore_run(self, run_id: str) -> None:
         """Mark a deleted run active again.
@@ -275,7 +248,9 @@ class InMemoryStore:
         Raises:
             NotFoundError: No run has this id.
         """
-        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+        with self._lock:
+            record = self._record(run_id)
+            record.info = dataclasses.replace(record.info, lifecycle_stage=_ACTIVE.value)
 
     # ----------------------------------------------------------------- logging
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
@@ -306,7 +281,7 @@ class InMemoryStore:
                 or a key clashes with another (``a`` vs ``a/b``).
         """
         with self._lock:
-            self._write(self._writable(run_id), params, tags, metrics)
+            self._write(self._record(run_id, writable=True), params, tags, metrics)
 
     def _write(
         self,
@@ -322,15 +297,14 @@ class InMemoryStore:
                 raise param_conflict(param.key, old, param.value)
             new_params[param.key] = param.value
         for kind, existing, keys in (
-            ("param", record.params, new_params),
+            ("param", record.params, list(new_params)),
             ("tag", record.tags, [t.key for t in tags]),
             ("metric", record.metrics, [m.key for m in metrics]),
         ):
             seen = set(existing)
-            for key in keys:
-                if key not in seen:
-                    _check_clash(kind, seen, key)
-                    seen.add(key)
+            for key in (k for k in keys if k not in existing):
+                _check_clash(kind, seen, key)
+                seen.add(key)
         record.params.update(new_params)
         for tag in tags:
             record.tags[tag.key] = tag.value
@@ -361,8 +335,8 @@ class InMemoryStore:
         """Return one page of the experiments' runs, newest first, and the next page's token.
 
         Raises:
-            InvalidInputError: A filter or order_by was given (not supported, as on the file
-                store), or a bad page token / max_results.
+            InvalidInputError: A filter or order_by (not supported yet, as on the file
+                store), a bad page token or a non-positive max_results.
             NotFoundError: An experiment does not exist.
         """
         if filter_string or order_by:
@@ -382,13 +356,6 @@ class InMemoryStore:
         return page(runs, max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts
-    def _put(self, run_id: str, files: Mapping[str, bytes]) -> None:
-        with self._lock:
-            stored = self._writable(run_id).artifacts
-            for path in files:
-                _check_clash("artifact", stored, path)
-            stored.update(files)
-
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None
     ) -> None:
@@ -397,11 +364,13 @@ class InMemoryStore:
         Raises:
             InvalidInputError: The file is missing or ``artifact_path`` escapes the run.
         """
-        self._writable(run_id)
+        self._record(run_id, writable=True)
         source = _check_source(local_path, want_dir=False)
-        sub = artifact_subpath(artifact_path)
+        target = "/".join(
+            p for p in (artifact_subpath(artifact_path), os.path.basename(source)) if p
+        )
         with open(source, "rb") as f:
-            self._put(run_id, {"/".join(p for p in (sub, os.path.basename(source)) if p): f.read()})
+            self._put(run_id, {target: f.read()})
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None
@@ -411,7 +380,7 @@ class InMemoryStore:
         Raises:
             InvalidInputError: The folder is missing or ``artifact_path`` escapes the run.
         """
-        self._writable(run_id)
+        self._record(run_id, writable=True)
         source = _check_source(local_dir, want_dir=True)
         prefix = [p for p in artifact_subpath(artifact_path).split("/") if p]
         files = {}
@@ -434,12 +403,21 @@ class InMemoryStore:
             raise InvalidInputError("artifact_file must name a file, e.g. 'notes/readme.txt'.")
         self._put(run_id, {sub: bytes(data)})
 
-    def _select(self, run_id: str, path: str | None) -> tuple[str, dict[str, bytes]]:
+    def _put(self, run_id: str, files: Mapping[str, bytes]) -> None:
+        with self._lock:
+            stored = self._record(run_id, writable=True).artifacts
+            for path in files:
+                _check_clash("artifact", stored, path)
+            stored.update(files)
+
+    def _select(self, run_id: str, path: str | None) -> tuple[str, bytes | None, dict[str, bytes]]:
+        """Return (subpath, its bytes if it is a file, {path below it: bytes})."""
         sub = artifact_subpath(path, "path")
         prefix = f"{sub}/" if sub else ""
         with self._lock:
             files = self._record(run_id).artifacts
-            return sub, {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
+            below = {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
+            return sub, files.get(sub), below
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """List the artifacts directly under ``path`` (run-relative paths, sorted).
@@ -447,7 +425,7 @@ class InMemoryStore:
         Raises:
             NotFoundError: No run has this id.
         """
-        sub, below = self._select(run_id, path)
+        sub, _, below = self._select(run_id, path)
         entries = {}
         for rel, data in below.items():
             head, is_dir, _ = rel.partition("/")
@@ -458,17 +436,15 @@ class InMemoryStore:
     def download_artifacts(
         self, run_id: str, path: str | None, dst_path: str | os.PathLike[str] | None
     ) -> str:
-        """Write an artifact file or folder to ``dst_path`` (default: a new temporary folder).
+        """Write an artifact file or folder into ``dst_path`` (default: a new temporary folder).
 
         Returns:
-            The local path: ``<dst>/<basename of path>``, or ``<dst>/artifacts`` for the root.
+            ``<dst>/<basename of path>``, or ``<dst>/artifacts`` for the whole run.
 
         Raises:
             NotFoundError: No such run or artifact.
         """
-        sub, below = self._select(run_id, path)
-        with self._lock:
-            single = self._record(run_id).artifacts.get(sub) if sub else None
+        sub, single, below = self._select(run_id, path)
         files = below if single is None else {"": single}
         if sub and not files:
             raise NotFoundError(f"No artifact at {sub!r} in run {run_id}.")
@@ -488,7 +464,7 @@ _registry_lock = threading.Lock()
 
 
 def memory_store(uri: str = MEMORY_SCHEME) -> InMemoryStore:
-    """Return the process's store for a ``memory:`` URI (what :func:`open_store` returns).
+    """Return the process's store for a ``memory:`` URI (what ``open_store(uri)`` returns).
 
     Raises:
         InvalidInputError: ``uri`` does not start with ``memory:``.
@@ -503,12 +479,12 @@ def memory_store(uri: str = MEMORY_SCHEME) -> InMemoryStore:
 def use_in_memory_store() -> Iterator[InMemoryStore]:
     """Make a fresh in-memory store the tracking store inside a ``with`` block.
 
-    On exit the previous tracking URI is back and the store is forgotten (the yielded object
-    stays readable). Runs still active on exit stay active: end them in the block.
+    On exit the previous tracking URI is back and the store is dropped from the registry
+    (the yielded object stays readable). End the runs you start inside the block.
     """
     uri = f"{MEMORY_SCHEME}{uuid.uuid4().hex}"
     store = memory_store(uri)
-    previous = config._explicit_uri  # restore exactly what was set, not the resolved URI
+    previous = config._explicit_uri  # restore what was set, not the env-resolved URI
     config.set_tracking_uri(uri)
     try:
         yield store

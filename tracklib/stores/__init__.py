@@ -15,11 +15,16 @@ _lock = threading.Lock()
 def open_store(uri: str) -> Store:
     """Return the (shared, per-process) store for a tracking URI.
 
-    One store per folder, so every run of a process shares its open metric files.
+    One store per folder, so every run of a process shares its open metric files. A
+    ``memory:`` URI selects a :class:`tracklib.testing.InMemoryStore`.
 
     Raises:
         InvalidInputError: The URI is not one tracklib can use.
     """
+    if uri.startswith("memory:"):  # tracklib.testing's in-memory stores, one per URI
+        from tracklib.testing import memory_store
+
+        return memory_store(uri)
     key = uri if os.path.isabs(uri) else f"{os.getcwd()}\0{uri}"  # relative: per folder
     store = _stores.get(key)
     if store is not None:

@@ -60,6 +60,9 @@ class FileStore(ExperimentFolders):
 
     def _forget_runs(self) -> None:
         self._run_dirs.clear()
+        # The runs may have been deleted with their experiment: check again before writing.
+        self._writable.clear()
+        self._close_metric_files(None)
 
     # ----------------------------------------------------------------- runs
     def create_run(

@@ -1,0 +1,98 @@
+"""The examples run as users run them (a fresh folder, a subprocess) and log what they say."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tracklib
+from tracklib.entities import Run
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    script = EXAMPLES / name
+    if not script.is_file():
+        pytest.skip(f"{script} does not exist")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "TRACKLIB_"))}
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def all_runs(client: tracklib.Client) -> list[Run]:
+    return client.search_runs()  # every active experiment
+
+
+def test_quickstart(tmp_path: Path) -> None:
+    workdir = tmp_path / "fresh"
+    workdir.mkdir()
+    result = run_example("quickstart.py", workdir)
+    store = workdir / "mlruns"
+    assert sorted(p.name for p in workdir.iterdir()) == ["mlruns"]
+    runs = all_runs(tracklib.Client(store))
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.experiment_id == "0"
+    assert str(run.info.status) == "FINISHED"
+    assert run.data.params == {"batch_size": "32"}
+    assert run.data.metrics == {"mse": 0.1}
+    assert (store / "0" / run.info.run_id / "metrics" / "mse").is_file()
+    assert run.info.run_id in result.stdout
+
+
+def test_sweep(tmp_path: Path) -> None:
+    workdir = tmp_path / "fresh"
+    workdir.mkdir()
+    run_example("sweep.py", workdir)
+    client = tracklib.Client(workdir / "mlruns")
+    runs = all_runs(client)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1
+    parent = parents[0]
+    children = [r for r in runs if r is not parent]
+    assert len(children) == 4
+    for child in children:
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.info.experiment_id == parent.info.experiment_id
+        assert str(child.info.status) == "FINISHED"
+        assert {"mse", "mae"} <= child.data.metrics.keys()
+        for key in ("mse", "mae"):
+            history = client.get_metric_history(child.info.run_id, key)
+            steps = [m.step for m in history]
+            assert steps == list(range(len(steps))) and len(steps) > 1  # one point per epoch
+            assert all(m.value >= 0 for m in history)
+        assert _artifact_files(client, child.info.run_id), "the model file is logged"
+    assert str(parent.info.status) == "FINISHED"
+
+    # The grid: hidden size 20/40 x dropout 0/0.2, each combination once.
+    grid = {(c.data.params.get("hidden_size"), c.data.params.get("dropout")) for c in children}
+    assert {(h, float(d)) for h, d in grid if h and d} == {
+        ("20", 0.0),
+        ("20", 0.2),
+        ("40", 0.0),
+        ("40", 0.2),
+    }
+
+
+def _artifact_files(client: tracklib.Client, run_id: str, path: str = "") -> list[str]:
+    files = []
+    for info in client.list_artifacts(run_id, path or None):
+        if info.is_dir:
+            files += _artifact_files(client, run_id, info.path)
+        elif info.file_size:
+            files.append(info.path)
+    return files
