@@ -711,3 +711,25 @@ def test_nan_metric_is_stored_as_nan() -> None:
     with tracklib.start_run() as run:
         tracklib.log_metric("m", math.nan)
     assert math.isnan(tracklib.get_run(run.info.run_id).data.metrics["m"])
+
+
+def test_start_run_tags_with_slashes_become_subfolders(tmp_path: Path) -> None:
+    with tracklib.start_run(tags={"team/owner": "ana"}) as run:
+        pass
+    run_dir = next((tmp_path / "mlruns" / "0").glob(f"{run.info.run_id}"))
+    assert (run_dir / "tags" / "team" / "owner").read_text() == "ana"
+    assert tracklib.get_run(run.info.run_id).data.tags["team/owner"] == "ana"
+
+
+def test_resume_applies_name_tags_and_description() -> None:
+    with tracklib.start_run(run_name="first") as run:
+        pass
+    with tracklib.start_run(
+        run_id=run.info.run_id, run_name="second", tags={"k": "v"}, description="again"
+    ):
+        pass
+    data = tracklib.get_run(run.info.run_id)
+    assert data.info.run_name == "second"
+    assert data.data.tags["mlflow.runName"] == "second"
+    assert data.data.tags["k"] == "v"
+    assert data.data.tags["mlflow.note.content"] == "again"

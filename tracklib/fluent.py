@@ -149,7 +149,7 @@ def start_run(
         client = Client()
         resume_id = run_id or _pop_run_id_env()
         if resume_id is not None:
-            run = _resume(client, resume_id)
+            run = _resume(client, resume_id, run_name, tags, description)
         else:
             if parent_run_id is None and parent is not None:
                 parent_run_id = parent.run_id
@@ -237,12 +237,26 @@ def _record_environment(run: ActiveRun) -> None:
         )
 
 
-def _resume(client: Client, run_id: str) -> ActiveRun:
+def _resume(
+    client: Client,
+    run_id: str,
+    run_name: str | None,
+    tags: Mapping[str, Any] | None,
+    description: str | None,
+) -> ActiveRun:
     run = client.get_run(run_id)
     if run.info.lifecycle_stage != "active":
         raise RunStateError(f"Run {run_id} is deleted; restore it before resuming it.")
     info = client.store.update_run(run.info.run_id, RunStatus.RUNNING, run.info.end_time)
-    return ActiveRun(client.store, info, on_end=_forget)
+    active = ActiveRun(client.store, info, on_end=_forget)
+    extra = dict(validation.check_mapping(tags or {}, "tags"))
+    if run_name is not None:
+        extra[RUN_NAME_TAG] = run_name
+    if description is not None:
+        extra["mlflow.note.content"] = description
+    if extra:  # as MLflow does, arguments given when resuming update the run
+        active.set_tags(extra)
+    return active
 
 
 def _forget(run: ActiveRun) -> None:

@@ -100,7 +100,10 @@ class FileStore(ExperimentFolders):
             artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
         )
         for tag in (*tags, RunTag(RUN_NAME_TAG, run_name)):
-            replace_file(runfiles.key_path(run_dir, "tags", tag.key), tag.value.encode(), run_dir)
+            path = runfiles.key_path(run_dir, "tags", tag.key)
+            if "/" in tag.key:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+            replace_file(path, tag.value.encode(), run_dir)
         runfiles.write_run_meta(run_dir, runfiles.info_to_meta(info))
         self._run_dirs[run_id] = run_dir
         self._writable.add(run_id)
