@@ -224,11 +224,14 @@ def _row(label: str, ours: str, theirs: str, ratio: str = "") -> str:
 
 
 def print_machine() -> None:
-    """Print what the figures were measured on."""
+    """Print what the figures were measured on (other load on the machine skews them)."""
     print(f"machine : {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}")  # fmt: skip
     print(f"python  : {platform.python_implementation()} {platform.python_version()} "
           f"({sys.executable})")  # fmt: skip
+    if hasattr(os, "getloadavg"):
+        one, five, fifteen = os.getloadavg()
+        print(f"load    : {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15-min averages, at start)")
 
 
 def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], runs: int) -> None:

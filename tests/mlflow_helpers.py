@@ -141,7 +141,7 @@ CONFIG = {"model": {"layers": [64, 32], "dropout": 0.1}, "name": "lstm", "seed":
 ODD_VALUES = [1.5, math.nan, math.inf, -math.inf]  # the last point is the latest one
 
 
-def _make_local_files(work: Path) -> tuple[Path, Path]:
+def make_local_files(work: Path) -> tuple[Path, Path]:
     weights = work / "weights.bin"
     weights.write_bytes(bytes(range(256)) * 4)
     bundle = work / "bundle"
@@ -152,7 +152,7 @@ def _make_local_files(work: Path) -> tuple[Path, Path]:
 
 
 def _log_parent(logged: Logged, work: Path) -> None:
-    weights, bundle = _make_local_files(work)
+    weights, bundle = make_local_files(work)
     tracklib.log_params({"lr": 0.1, "batch_size": 32, "optimizer": "adam", "use_bn": True})
     logged.params["parent"] = {
         "lr": "0.1",
@@ -267,6 +267,27 @@ def isolated_tracklib(work: Path) -> Iterator[None]:
                 fluent._active_runs[-1].end("KILLED")
             config.set_tracking_uri(None)
             fluent._active_experiment = None
+
+
+@contextlib.contextmanager
+def mlflow_tracking(root: Path) -> Iterator[None]:
+    """Point MLflow's fluent API at a file store at ``root`` for the duration of the block."""
+    import mlflow
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in TRACKING_ENV_VARS:
+            mp.delenv(name, raising=False)
+        mp.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+        mp.chdir(root.parent)  # anything MLflow writes relative to the cwd stays in tmp
+        # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: let monkeypatch own the variable.
+        mp.setenv("MLFLOW_TRACKING_URI", str(root))
+        mlflow.set_tracking_uri(str(root))
+        try:
+            yield
+        finally:
+            while mlflow.active_run() is not None:
+                mlflow.end_run("KILLED")
+            mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------- artifact content checks

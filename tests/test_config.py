@@ -108,8 +108,6 @@ def test_file_uri_with_remote_host_is_rejected() -> None:
 @pytest.mark.parametrize(
     ("uri", "hint"),
     [
-        ("http://127.0.0.1:5000", "server"),
-        ("https://mlflow.example.com/prefix", "server"),
         ("sqlite:///mlflow.db", "sqlite"),
         ("postgresql://u@h/db", "postgresql"),
         ("databricks", None),
@@ -127,7 +125,17 @@ def test_unsupported_uris_give_clear_errors(uri: str, hint: str | None) -> None:
     assert tracklib.get_tracking_uri() == "./mlruns"  # the bad URI was not kept
 
 
-@pytest.mark.parametrize("uri", ["http://127.0.0.1:5000", "sqlite:///mlflow.db"])
+def test_http_uris_select_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracklib.stores.rest import RestStore
+
+    tracklib.set_tracking_uri("https://user:pw@mlflow.example.com/prefix")
+    assert config.is_remote(tracklib.get_tracking_uri())
+    store = tracklib.Client().store
+    assert isinstance(store, RestStore)
+    assert "pw" not in repr(store)
+
+
+@pytest.mark.parametrize("uri", ["sqlite:///mlflow.db", "mysql://u@h/db"])
 def test_unsupported_env_uri_fails_at_first_use(monkeypatch: pytest.MonkeyPatch, uri: str) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     with pytest.raises(InvalidInputError, match="Tracking URI"):

@@ -353,16 +353,22 @@ def test_key_and_key_slash_child_clash(
 ) -> None:
     store = subject.store
     run_id = new_run(store)
-    write = {
+    writers: dict[str, Callable[[str], None]] = {
         "metric": lambda key: store.log_metric(run_id, key, 1.0, 1, 0),
         "param": lambda key: store.log_param(run_id, key, "v"),
         "tag": lambda key: store.set_tag(run_id, key, "v"),
-    }[kind]
+    }
+    write = writers[kind]
     write(first)
     with pytest.raises(InvalidInputError, match=repr(second)):
         write(second)
     data = store.get_run(run_id).data
-    keys = {"metric": data.metrics, "param": data.params, "tag": data.tags}[kind]
+    by_kind: dict[str, dict[str, Any]] = {
+        "metric": data.metrics,
+        "param": data.params,
+        "tag": data.tags,
+    }
+    keys = by_kind[kind]
     assert first in keys and second not in keys
     write("unrelated/key")  # the run is still usable
 
@@ -392,12 +398,36 @@ def test_search_runs_newest_first_with_pages(subject: Subject) -> None:
     assert [r.info.run_id for r in via_client] == newest_first[:3]
 
 
+def test_search_runs_filter_and_order_by(subject: Subject) -> None:
+    store = subject.store
+    runs = {}
+    for start, (lr, loss) in enumerate([("0.1", 0.5), ("0.2", 0.3), ("0.1", 0.9), ("0.3", None)]):
+        run_id = runs[start] = new_run(store, start=1_000 + start, name=f"run-{start}")
+        store.log_param(run_id, "lr", lr)
+        if loss is not None:
+            store.log_metric(run_id, "loss", loss, 1, 0)
+
+    def found(filter_string: str = "", order_by: list[str] | None = None) -> list[int]:
+        page, _ = store.search_runs(["0"], filter_string, order_by=order_by)
+        by_id = {run_id: n for n, run_id in runs.items()}
+        return [by_id[r.info.run_id] for r in page]
+
+    # MLflow's rules: a run lacking the key never matches; ordered keys put it last.
+    assert found("params.lr = '0.1'") == [2, 0]
+    assert found("metrics.loss < 0.6") == [1, 0]
+    assert found("params.lr = '0.1' and metrics.loss > 0.6") == [2]
+    assert found(order_by=["metrics.loss ASC"]) == [1, 0, 2, 3]
+    assert found(order_by=["params.lr DESC", "start_time ASC"]) == [3, 1, 0, 2]
+    assert found("attributes.run_name = 'run-3'") == [3]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
         ({"max_results": 0}, InvalidInputError),
         ({"page_token": "not-a-token"}, InvalidInputError),
-        ({"filter_string": "metrics.m > 1"}, InvalidInputError),
+        ({"filter_string": "params.lr = 0.1"}, InvalidInputError),  # params are strings
+        ({"order_by": ["metrics.m SIDEWAYS"]}, InvalidInputError),
         ({"experiment_ids": ["987654321"]}, NotFoundError),
     ],
 )

@@ -677,11 +677,11 @@ def test_search_runs_by_experiment_names_and_ids() -> None:
         tracklib.search_runs(experiment_names=["missing"])
 
 
-def test_search_runs_filter_string_not_supported_yet() -> None:
+def test_search_runs_malformed_filter_string() -> None:
     with tracklib.start_run():
         pass
     with pytest.raises(InvalidInputError):
-        tracklib.search_runs(filter_string="metrics.loss < 1")
+        tracklib.search_runs(filter_string="metrics.loss < 'one'")
 
 
 # ---------------------------------------------------------------- import

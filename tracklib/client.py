@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tracklib import config, validation
+from tracklib import config, search, validation
 from tracklib.entities import (
     Experiment,
     FileInfo,
@@ -22,7 +22,7 @@ from tracklib.entities import (
     RunTag,
     ViewType,
 )
-from tracklib.errors import NotFoundError
+from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.run import to_terminal_status
 from tracklib.runnames import resolve_run_name
 from tracklib.stores import open_store
@@ -47,7 +47,7 @@ class Client:
         self.store: Store = open_store(uri)
 
     def __repr__(self) -> str:
-        return f"Client({self.tracking_uri!r})"
+        return f"Client({config.redact_uri(self.tracking_uri)!r})"  # no user:password@
 
     # ------------------------------------------------------------- experiments
     def create_experiment(
@@ -193,19 +193,33 @@ class Client:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
         experiment_names: Sequence[str] | None = None,
-    ) -> list[Run]:
-        """Return runs of the experiments (all active experiments by default), newest first.
+        output_format: str = "list",
+    ) -> Any:
+        """Return one page of runs matching MLflow's filter grammar (see docs/query.md).
+
+        With ``output_format="list"`` (default) the result is a list of runs whose ``token``
+        attribute fetches the next page (None on the last page); with ``"pandas"`` it is a
+        DataFrame shaped like ``mlflow.search_runs``'s. Runs come in ``order_by`` order, then
+        newest first, then by run id. All active experiments are searched by default.
 
         Raises:
-            InvalidInputError: A filter_string/order_by was given (the query layer is not
-                in this version), or max_results is not positive.
+            InvalidInputError: A malformed filter, order_by or page token (the message
+                points at the position), a non-positive max_results or an unknown
+                output_format.
+            ImportError: output_format="pandas" without pandas installed.
             NotFoundError: A named experiment does not exist.
         """
+        if output_format not in ("list", "pandas"):
+            raise InvalidInputError(
+                f"output_format must be 'list' or 'pandas', got {output_format!r}."
+            )
         ids = self._experiment_ids(experiment_ids, experiment_names)
-        runs, _ = self.store.search_runs(
+        runs, token = self.store.search_runs(
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
         )
-        return runs
+        if output_format == "pandas":
+            return search.to_pandas(runs)
+        return search.PagedList(runs, token)
 
     def _experiment_ids(
         self, experiment_ids: Sequence[str] | str | None, names: Sequence[str] | None

@@ -16,6 +16,12 @@ EXPERIMENT_NAME_VARS = ("TRACKLIB_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME")
 EXPERIMENT_ID_VARS = ("TRACKLIB_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID")
 RUN_ID_VARS = ("TRACKLIB_RUN_ID", "MLFLOW_RUN_ID")
 USERNAME_VARS = ("TRACKLIB_TRACKING_USERNAME", "MLFLOW_TRACKING_USERNAME")
+PASSWORD_VARS = ("TRACKLIB_TRACKING_PASSWORD", "MLFLOW_TRACKING_PASSWORD")
+TOKEN_VARS = ("TRACKLIB_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN")
+INSECURE_TLS_VARS = ("TRACKLIB_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_INSECURE_TLS")
+SERVER_CERT_VARS = ("TRACKLIB_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+CLIENT_CERT_VARS = ("TRACKLIB_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
+HTTP_TIMEOUT_VAR = "TRACKLIB_HTTP_TIMEOUT"  # read timeout of one HTTP request, seconds
 CAPTURE_ENV_VAR = "TRACKLIB_CAPTURE_ENV"
 DEFAULT_TRACKING_URI = "./mlruns"
 
@@ -42,7 +48,7 @@ def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
         _explicit_uri = None
         return
     text = os.fspath(uri)
-    if not text.startswith("memory:"):  # tracklib.testing's in-memory stores
+    if not text.startswith("memory:") and not is_remote(text):  # memory: = tracklib.testing
         local_path(text)  # fail now, at the call the user wrote, not at the first log
     _explicit_uri = text
 
@@ -50,6 +56,19 @@ def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
 def get_tracking_uri() -> str:
     """Return the tracking URI: explicit call > TRACKLIB_ > MLFLOW_ > ``./mlruns``."""
     return _explicit_uri or first_env(TRACKING_URI_VARS) or DEFAULT_TRACKING_URI
+
+
+def is_remote(uri: str) -> bool:
+    """True for an ``http://`` or ``https://`` URI (an MLflow tracking server)."""
+    return urlparse(uri).scheme.lower() in ("http", "https")
+
+
+def redact_uri(uri: str) -> str:
+    """The URI without any ``user:password@`` part: safe to show in a repr or message."""
+    parsed = urlparse(uri)
+    if "@" not in parsed.netloc:
+        return uri
+    return parsed._replace(netloc=parsed.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def local_path(uri: str) -> str:

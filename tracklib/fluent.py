@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tracklib import config, lifecycle, validation
@@ -49,9 +49,9 @@ def set_experiment(
         raise InvalidInputError(
             "set_experiment takes exactly one of experiment_name, experiment_id."
         )
-    client = Client()
+    client, remote_uri = _logging_client()
     if experiment_id is not None:
-        experiment = client.get_experiment(experiment_id)
+        experiment = client.get_experiment(_experiment_by_id(client, remote_uri, experiment_id))
     else:
         experiment = _get_or_create(client, str(experiment_name))
     if experiment.lifecycle_stage != "active":
@@ -61,6 +61,32 @@ def set_experiment(
         )
     _active_experiment = (client.tracking_uri, experiment.experiment_id)
     return experiment
+
+
+def _logging_client() -> tuple[Client, str | None]:
+    """The client runs are written through, and the server URI when there is one.
+
+    For a server, runs are written to its local spool (see :mod:`tracklib.remote`), so
+    experiments and runs are resolved there by name and created on the server by the sender.
+    """
+    uri = config.get_tracking_uri()
+    if not config.is_remote(uri):
+        return Client(uri), None
+    from tracklib import remote
+
+    return remote.spool_client(uri), uri
+
+
+def _experiment_by_id(client: Client, remote_uri: str | None, experiment_id: str) -> str:
+    """The id in ``client``'s store of the experiment ``experiment_id`` names.
+
+    For a server the id is the server's: its name is read there (an explicit read, which
+    raises if the server is unreachable) and mapped to the spool experiment of that name.
+    """
+    if remote_uri is None:
+        return client.get_experiment(experiment_id).experiment_id
+    name = Client(remote_uri).get_experiment(experiment_id).name
+    return _get_or_create(client, name).experiment_id
 
 
 def _get_or_create(client: Client, name: str) -> Experiment:
@@ -93,13 +119,16 @@ def search_experiments(view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list
     return Client().search_experiments(view_type)
 
 
-def _default_experiment_id(client: Client) -> str:
+def _default_experiment_id(client: Client, remote_uri: str | None = None) -> str:
     if _active_experiment is not None and _active_experiment[0] == client.tracking_uri:
         return _active_experiment[1]
     name = config.first_env(config.EXPERIMENT_NAME_VARS)
     if name:
         return _get_or_create(client, name).experiment_id
-    return config.first_env(config.EXPERIMENT_ID_VARS) or "0"
+    experiment_id = config.first_env(config.EXPERIMENT_ID_VARS)
+    if experiment_id:
+        return _experiment_by_id(client, remote_uri, experiment_id)
+    return "0"
 
 
 # ------------------------------------------------------------------ runs
@@ -146,15 +175,17 @@ def start_run(
                 "start_run(nested=True); to start a separate run, end the active one first "
                 "(end_run() or leave its `with` block)."
             )
-        client = Client()
+        client, remote_uri = _logging_client()
         resume_id = run_id or _pop_run_id_env()
         if resume_id is not None:
-            run = _resume(client, resume_id, run_name, tags, description)
+            run = _resume(client, remote_uri, resume_id, run_name, tags, description)
         else:
             if parent_run_id is None and parent is not None:
                 parent_run_id = parent.run_id
-            exp_id = _experiment_for_new_run(client, experiment, experiment_id, parent_run_id)
-            run = _create(client, exp_id, run_name, parent_run_id, tags, description)
+            exp_id = _experiment_for_new_run(
+                client, remote_uri, experiment, experiment_id, parent_run_id
+            )
+            run = _create(client, remote_uri, exp_id, run_name, parent_run_id, tags, description)
             if config.capture_env_enabled() if capture_env is None else capture_env:
                 _record_environment(run)
         _active_runs.append(run)
@@ -171,21 +202,26 @@ def _pop_run_id_env() -> str | None:
 
 
 def _experiment_for_new_run(
-    client: Client, name: str | None, experiment_id: str | None, parent_run_id: str | None
+    client: Client,
+    remote_uri: str | None,
+    name: str | None,
+    experiment_id: str | None,
+    parent_run_id: str | None,
 ) -> str:
     if name is not None and experiment_id is not None:
         raise InvalidInputError("start_run takes experiment= (a name) or experiment_id=, not both.")
     if experiment_id is not None:
-        return client.get_experiment(experiment_id).experiment_id
+        return _experiment_by_id(client, remote_uri, experiment_id)
     if name is not None:
         return _get_or_create(client, name).experiment_id
     if parent_run_id is not None:
         return client.get_run(parent_run_id).info.experiment_id
-    return _default_experiment_id(client)
+    return _default_experiment_id(client, remote_uri)
 
 
 def _create(
     client: Client,
+    remote_uri: str | None,
     experiment_id: str,
     run_name: str | None,
     parent_run_id: str | None,
@@ -208,10 +244,13 @@ def _create(
         if k != RUN_NAME_TAG
     ]
     name = resolve_run_name(run_name, tags)
-    info = client.store.create_run(
-        experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked
-    )
-    return ActiveRun(client.store, info, on_end=_forget)
+    args = (experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked)
+    if remote_uri is None:
+        return ActiveRun(client.store, client.store.create_run(*args), on_end=_forget)
+    from tracklib import remote
+
+    info = remote.create_run(remote_uri, *args)
+    return ActiveRun(client.store, info, on_end=_on_end_remote(remote_uri))
 
 
 def _record_environment(run: ActiveRun) -> None:
@@ -239,6 +278,7 @@ def _record_environment(run: ActiveRun) -> None:
 
 def _resume(
     client: Client,
+    remote_uri: str | None,
     run_id: str,
     run_name: str | None,
     tags: Mapping[str, Any] | None,
@@ -248,7 +288,13 @@ def _resume(
     if run.info.lifecycle_stage != "active":
         raise RunStateError(f"Run {run_id} is deleted; restore it before resuming it.")
     info = client.store.update_run(run.info.run_id, RunStatus.RUNNING, run.info.end_time)
-    active = ActiveRun(client.store, info, on_end=_forget)
+    if remote_uri is None:
+        active = ActiveRun(client.store, info, on_end=_forget)
+    else:
+        from tracklib import remote
+
+        remote.sender_for(remote_uri).watch(info.run_id)
+        active = ActiveRun(client.store, info, on_end=_on_end_remote(remote_uri))
     extra = dict(validation.check_mapping(tags or {}, "tags"))
     if run_name is not None:
         extra[RUN_NAME_TAG] = run_name
@@ -263,6 +309,16 @@ def _forget(run: ActiveRun) -> None:
     with _lock:
         if run in _active_runs:
             _active_runs.remove(run)
+
+
+def _on_end_remote(uri: str) -> Callable[[ActiveRun], None]:
+    def on_end(run: ActiveRun) -> None:
+        from tracklib import remote
+
+        _forget(run)
+        remote.flush(uri, run.run_id)  # bounded by TRACKLIB_FLUSH_TIMEOUT
+
+    return on_end
 
 
 def _end_all_runs(status: RunStatus) -> None:
@@ -429,11 +485,17 @@ def search_runs(
     order_by: Sequence[str] | None = None,
     max_results: int = 1000,
     run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
-) -> list[Run]:
-    """List runs, newest first. With no experiment given: the default experiment's runs.
+    output_format: str = "list",
+    page_token: str | None = None,
+) -> Any:
+    """Search runs with MLflow's filter grammar (see :meth:`Client.search_runs`).
+
+    With no experiment given: the default experiment's runs. ``output_format="pandas"``
+    returns a DataFrame like ``mlflow.search_runs`` (needs ``tracklib[pandas]``).
 
     Raises:
-        InvalidInputError: A filter or ordering was given (not supported in this version).
+        InvalidInputError: A malformed filter or ordering (the message shows where).
+        ImportError: output_format="pandas" without pandas installed.
         NotFoundError: A named experiment does not exist.
     """
     client = Client()
@@ -445,7 +507,9 @@ def search_runs(
         run_view_type,
         max_results,
         order_by,
+        page_token,
         experiment_names=experiment_names,
+        output_format=output_format,
     )
 
 

@@ -21,7 +21,7 @@ from tracklib.stores.file import FileStore
 FULL_ID_LENGTH = 32
 SHORT_ID_LENGTH = 8
 _MAX_LISTED = 10
-_MAX_SEARCH = 50000  # MLflow's largest page
+MAX_SEARCH = 50000  # MLflow's largest page
 
 
 class AmbiguousRunIdError(InvalidInputError):
@@ -80,7 +80,7 @@ def all_run_ids(client: Client) -> list[str]:
             for run_dir in runfiles.run_dirs(experiment_dir)
         ]
     experiments = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
-    runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=_MAX_SEARCH)
+    runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=MAX_SEARCH)
     return [run.info.run_id for run in runs]
 
 

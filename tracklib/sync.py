@@ -168,14 +168,20 @@ class Replicator:
         if remote_id is None:  # dry run of a run the target does not have yet
             self._count_new_run(run_dir, tags)
             return None
+        before = self._sent()
         self._send_params(run_dir, remote_id, state)
         self._send_tags(run_dir, remote_id, state, tags)
         self._send_metrics(run_dir, remote_id, state)
         self._send_artifacts(info, remote_id, state, run_dir)
-        self._send_status(info, remote_id, state, run_dir)
-        self.stats.runs += 1
-        self.progress(self.stats)
+        sent_status = self._send_status(info, remote_id, state, run_dir)
+        if sent_status or self._sent() != before:  # count the runs that had something new
+            self.stats.runs += 1
+            self.progress(self.stats)
         return str(remote_id)
+
+    def _sent(self) -> tuple[int, ...]:
+        s = self.stats
+        return (s.points, s.params, s.tags, s.files)
 
     def _save(self, run_dir: str, state: dict[str, Any]) -> None:
         if not self.dry_run:
@@ -322,14 +328,15 @@ class Replicator:
 
     def _send_status(
         self, info: RunInfo, remote_id: str, state: dict[str, Any], run_dir: str
-    ) -> None:
+    ) -> bool:
         final = [info.status.value, info.end_time, info.run_name]
         if not info.status.is_terminated() or state.get("status") == final:
-            return
+            return False
         if not self.dry_run:
             self.target.update_run(remote_id, info.status, info.end_time, info.run_name)
         state["status"] = final
         self._save(run_dir, state)
+        return True
 
     def _log(
         self,

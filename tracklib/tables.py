@@ -61,7 +61,7 @@ def colour_enabled(mode: str = "auto", stream: TextIO | None = None) -> bool:
 
 def paint(text: str, style: str, colour: bool) -> str:
     """Wrap ``text`` in an ANSI style when ``colour`` is on and a style is given."""
-    return f"\x1b[{style}m{text}\x1b[0m" if colour and style else text
+    return f"\x1b[{style}m{text}\x1b[0m" if colour and style and text else text
 
 
 def terminal_width(default: int = 120) -> int:

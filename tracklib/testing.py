@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from tracklib import config
+from tracklib import config, search
 from tracklib.entities import (
     Experiment,
     FileInfo,
@@ -332,18 +332,15 @@ class InMemoryStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
-        """Return one page of the experiments' runs, newest first, and the next page's token.
+        """Return one page of the runs matching MLflow's filter grammar, in MLflow's order
+        (``order_by`` keys, then newest first, then run id), and the next page's token.
 
         Raises:
-            InvalidInputError: A filter or order_by (not supported yet, as on the file
-                store), a bad page token or a non-positive max_results.
+            InvalidInputError: A malformed filter, order_by or page token, or a
+                non-positive max_results.
             NotFoundError: An experiment does not exist.
         """
-        if filter_string or order_by:
-            raise InvalidInputError(
-                "search_runs does not evaluate filter_string or order_by yet; pass neither "
-                "and filter the returned runs in Python for now."
-            )
+        query = search.parse_query(filter_string, order_by)
         with self._lock:
             ids = {self.get_experiment(i).experiment_id for i in experiment_ids}
             runs = [
@@ -352,8 +349,7 @@ class InMemoryStore:
                 if record.info.experiment_id in ids
                 and view_type.admits(record.info.lifecycle_stage)
             ]
-        runs.sort(key=lambda r: (-r.info.start_time, r.info.run_id))
-        return page(runs, max_results, page_token)
+        return page(search.filter_and_sort(runs, query), max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts
     def log_artifact(

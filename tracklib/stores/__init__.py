@@ -16,7 +16,8 @@ def open_store(uri: str) -> Store:
     """Return the (shared, per-process) store for a tracking URI.
 
     One store per folder, so every run of a process shares its open metric files. A
-    ``memory:`` URI selects a :class:`tracklib.testing.InMemoryStore`.
+    ``memory:`` URI selects a :class:`tracklib.testing.InMemoryStore`; an http(s) URI a
+    :class:`tracklib.stores.rest.RestStore` (one keep-alive session per server).
 
     Raises:
         InvalidInputError: The URI is not one tracklib can use.
@@ -25,6 +26,8 @@ def open_store(uri: str) -> Store:
         from tracklib.testing import memory_store
 
         return memory_store(uri)
+    if config.is_remote(uri):
+        return _rest_store(uri)
     key = uri if os.path.isabs(uri) else f"{os.getcwd()}\0{uri}"  # relative: per folder
     store = _stores.get(key)
     if store is not None:
@@ -37,4 +40,28 @@ def open_store(uri: str) -> Store:
 
             store = _stores[path] = FileStore(path)
         _stores[key] = store
+        return store
+
+
+def _rest_store(uri: str) -> Store:
+    """One RestStore per URI and auth/TLS/timeout settings (they are read when it is made)."""
+    import hashlib
+
+    names = (
+        *config.USERNAME_VARS,
+        *config.PASSWORD_VARS,
+        *config.TOKEN_VARS,
+        *config.INSECURE_TLS_VARS,
+        *config.SERVER_CERT_VARS,
+        *config.CLIENT_CERT_VARS,
+        config.HTTP_TIMEOUT_VAR,
+    )
+    settings = "\0".join((uri, *(os.environ.get(name, "") for name in names)))
+    key = "rest\0" + hashlib.sha256(settings.encode()).hexdigest()  # no secret kept as a key
+    with _lock:
+        store = _stores.get(key)
+        if store is None:
+            from tracklib.stores.rest import RestStore
+
+            store = _stores[key] = RestStore(uri)
         return store

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from tracklib import search
 from tracklib.entities import (
     FileInfo,
     LifecycleStage,
@@ -25,7 +26,7 @@ from tracklib.entities import (
     RunTag,
     ViewType,
 )
-from tracklib.errors import InvalidInputError, NotFoundError, RunStateError, StoreError
+from tracklib.errors import NotFoundError, RunStateError, StoreError
 from tracklib.stores import artifacts, runfiles
 from tracklib.stores.disk import (
     OPEN_APPEND,
@@ -72,8 +73,12 @@ class FileStore(ExperimentFolders):
         start_time: int,
         run_name: str,
         tags: Sequence[RunTag] = (),
+        run_id: str | None = None,
     ) -> RunInfo:
         """Create a RUNNING run in an active experiment.
+
+        ``run_id`` gives the run a known id (the server's, when this store is the spool of a
+        remote run); by default a new uuid4 hex id.
 
         Raises:
             NotFoundError: The experiment does not exist.
@@ -85,7 +90,7 @@ class FileStore(ExperimentFolders):
                 f"Experiment {experiment.name!r} ({experiment_id}) is deleted; restore it or "
                 "log to another experiment."
             )
-        run_id = uuid.uuid4().hex
+        run_id = run_id or uuid.uuid4().hex
         run_dir = os.path.join(self._experiment_dir(experiment_id), run_id)
         for sub in ("metrics", "params", "artifacts", "tags"):
             os.makedirs(os.path.join(run_dir, sub))
@@ -108,6 +113,14 @@ class FileStore(ExperimentFolders):
         self._run_dirs[run_id] = run_dir
         self._writable.add(run_id)
         return info
+
+    def run_dir(self, run_id: str) -> str:
+        """Return the folder of a run.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        return self._run_dir(run_id)
 
     def _run_dir(self, run_id: str) -> str:
         cached = self._run_dirs.get(run_id)
@@ -301,27 +314,36 @@ class FileStore(ExperimentFolders):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
-        """List runs of the experiments, newest first (filters come with the query layer).
+        """Return one page of the experiments' runs matching MLflow's filter grammar, in
+        MLflow's order (``order_by`` keys, then newest first, then run id).
+
+        Only meta.yaml and the files the filter and ordering name are read for every run;
+        whole runs are read for the returned page only.
 
         Raises:
-            InvalidInputError: A filter or order_by was given (not supported yet).
+            InvalidInputError: A malformed filter, order_by or page token, or a
+                non-positive max_results.
+            NotFoundError: An experiment does not exist.
         """
-        if filter_string or order_by:
-            raise InvalidInputError(
-                "search_runs on the file store does not evaluate filter_string or order_by "
-                "yet; pass neither and filter the returned runs in Python for now."
-            )
-        runs = []
+        query = search.parse_query(filter_string, order_by)
+        candidates = []
         for experiment_id in experiment_ids:
             for run_dir in runfiles.run_dirs(self._experiment_dir(experiment_id)):
                 try:
-                    run = runfiles.read_run(run_dir)
-                except (StoreError, NotFoundError):
+                    view = runfiles.RunFiles(run_dir)
+                    if view_type.admits(view.lifecycle_stage) and query.matches(view):
+                        candidates.append(view)
+                except (OSError, StoreError):
                     continue  # a half-created or foreign folder, as MLflow skips it
-                if view_type.admits(run.info.lifecycle_stage):
-                    runs.append(run)
-        runs.sort(key=lambda r: (-r.info.start_time, r.info.run_id))
-        return runfiles.page(runs, max_results, page_token)
+        ordered = search.sort_runs(candidates, query.order)
+        chosen, token = runfiles.page(ordered, max_results, page_token)
+        runs = []
+        for view in chosen:
+            try:
+                runs.append(view.read())
+            except (OSError, StoreError):
+                continue
+        return runs, token
 
     # ----------------------------------------------------------------- artifacts
     def _artifact_root(self, run_id: str) -> str:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError, StoreError
@@ -172,6 +172,106 @@ def read_run(run_dir: str) -> Run:
     return Run(info=read_run_info(run_dir, tags), data=data)
 
 
+class RunFiles:
+    """Lazy, read-only access to one run folder for searching: reads meta.yaml at once and
+    a metric, param or tag file only when asked for it (and only once).
+
+    It has the methods of :class:`tracklib.search.RunValues`.
+    """
+
+    __slots__ = ("_cache", "meta", "run_dir")
+
+    def __init__(self, run_dir: str) -> None:
+        """Read the run's meta.yaml.
+
+        Raises:
+            FileNotFoundError: meta.yaml vanished.
+            StoreError: meta.yaml is not a YAML mapping.
+        """
+        self.run_dir = run_dir
+        self.meta = meta = load_yaml(os.path.join(run_dir, "meta.yaml"))
+        self._cache: dict[tuple[str, str], Any] = {}
+        run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
+        if run_id != os.path.basename(run_dir) or meta.get("start_time") is None:
+            raise StoreError(f"{run_dir}/meta.yaml does not describe this run folder.")
+
+    @property
+    def lifecycle_stage(self) -> str:
+        return str(self.meta.get("lifecycle_stage") or "active")
+
+    def _file(self, kind: str, key: str) -> bytes | None:
+        parts = key.split("/")
+        seps = (os.sep, os.altsep or os.sep)
+        if any(p in ("", ".", "..") or seps[0] in p or seps[1] in p for p in parts):
+            return None  # not a key the store can hold: never read outside the run
+        try:
+            with open(os.path.join(self.run_dir, kind, *parts), "rb") as f:
+                return f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+
+    def metric(self, key: str) -> float | None:
+        cache_key = ("metrics", key)
+        if cache_key not in self._cache:
+            data = self._file("metrics", key)
+            self._cache[cache_key] = None if data is None else latest_value(key, data)
+        value: float | None = self._cache[cache_key]
+        return value
+
+    def _text(self, kind: str, key: str) -> str | None:
+        cache_key = (kind, key)
+        if cache_key not in self._cache:
+            data = self._file(kind, key)
+            self._cache[cache_key] = None if data is None else data.decode("utf-8")
+        text: str | None = self._cache[cache_key]
+        return text
+
+    def param(self, key: str) -> str | None:
+        return self._text("params", key)
+
+    def tag(self, key: str) -> str | None:
+        return self._text("tags", key)
+
+    def attribute(self, key: str) -> str | int | None:
+        meta = self.meta
+        if key == "run_id":
+            return os.path.basename(self.run_dir)
+        if key == "start_time":
+            return int(meta.get("start_time") or 0)
+        if key == "end_time":
+            return None if meta.get("end_time") is None else int(meta["end_time"])
+        if key == "status":
+            return RunStatus.from_code(meta.get("status", 1)).value
+        if key == "run_name":
+            return str(meta.get("run_name") or self.tag(RUN_NAME_TAG) or "")
+        if key == "user_id":
+            return str(meta.get("user_id") or "unknown")
+        if key == "artifact_uri":
+            return str(meta.get("artifact_uri") or "")
+        raise KeyError(key)
+
+    def read(self) -> Run:
+        """Read the whole run (what search_runs returns).
+
+        Raises:
+            StoreError: The run's files are malformed.
+        """
+        return read_run(self.run_dir)
+
+
+def latest_value(key: str, data: bytes) -> float | None:
+    """The value of a metric file's point with the largest (step, timestamp, value), as
+    MLflow picks it; None for a file with no complete line.
+
+    Raises:
+        StoreError: A complete line is malformed.
+    """
+    points = parse_metric_lines(key, data)
+    if not points:
+        return None
+    return max(points, key=lambda m: (m.step, m.timestamp, m.value)).value
+
+
 def params_to_write(run_dir: str, params: Sequence[Param]) -> list[Param]:
     """Return the params not logged yet; check the rest against what is on disk.
 
@@ -220,7 +320,10 @@ def create_param(run_dir: str, param: Param) -> None:
                 raise param_conflict(param.key, old, param.value) from None
 
 
-def page(runs: list[Run], max_results: int, page_token: str | None) -> tuple[list[Run], str | None]:
+T = TypeVar("T")
+
+
+def page(runs: list[T], max_results: int, page_token: str | None) -> tuple[list[T], str | None]:
     """Cut one page out of ``runs``; tokens are base64 JSON offsets, like MLflow's.
 
     Raises:

@@ -1,0 +1,148 @@
+"""The remote tracking path: runs logged to a local spool, replicated to an MLflow server.
+
+With an http(s) tracking URI, a run is created on the server (so its id is the server's), and
+every log call goes to a spool: an MLflow file store under the user cache folder, one per
+server, with the file store's microsecond hot path. A :class:`~tracklib.sender.Sender` thread
+replicates it. When the server cannot be reached at ``start_run``, the run starts offline
+with a local id and is created on the server later. ``end_run`` waits at most
+``TRACKLIB_FLUSH_TIMEOUT`` seconds for delivery, then leaves the rest to ``tracklib sync``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+from tracklib import config
+from tracklib.client import Client
+from tracklib.entities import RunInfo, RunTag
+from tracklib.errors import AlreadyExistsError, StoreUnavailableError
+from tracklib.sender import Sender
+from tracklib.stores import open_store
+from tracklib.stores.file import FileStore
+from tracklib.stores.http import NO_RETRY
+from tracklib.stores.rest import RestStore
+from tracklib.sync import save_state
+
+SPOOL_DIR_VAR = "TRACKLIB_SPOOL_DIR"
+FLUSH_TIMEOUT_VAR = "TRACKLIB_FLUSH_TIMEOUT"
+DEFAULT_FLUSH_TIMEOUT = 30.0
+TARGET_FILE = "tracklib-target.json"  # at the spool root: which server the spool feeds
+START_TIMEOUT = (3.0, 10.0)  # connect, read: how long start_run tries the server
+
+_senders: dict[str, Sender] = {}
+_lock = threading.Lock()
+
+
+def spool_base() -> str:
+    """The folder holding one spool per server (``TRACKLIB_SPOOL_DIR`` moves it)."""
+    explicit = os.environ.get(SPOOL_DIR_VAR)
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "tracklib", "spool")
+
+
+def spool_path(uri: str) -> str:
+    """The spool folder of one server (named after its host and a hash of its URI)."""
+    target = config.redact_uri(uri)
+    host = (urlparse(target).hostname or "server").replace(":", "_")
+    digest = hashlib.sha1(target.encode("utf-8")).hexdigest()[:10]
+    return os.path.join(spool_base(), f"{host}-{digest}")
+
+
+def spool_client(uri: str) -> Client:
+    """A Client over the spool of the server at ``uri`` (created on first use)."""
+    path = spool_path(uri)
+    client = Client(path)
+    marker = os.path.join(path, TARGET_FILE)
+    if not os.path.exists(marker):
+        with open(marker, "w", encoding="utf-8") as f:
+            json.dump({"tracking_uri": config.redact_uri(uri)}, f)
+    return client
+
+
+def sender_for(uri: str) -> Sender:
+    """The sender thread feeding the server at ``uri`` (one per process and server)."""
+    target = config.redact_uri(uri)
+    with _lock:
+        sender = _senders.get(target)
+        if sender is None:
+            spool = spool_client(uri).store
+            assert isinstance(spool, FileStore)
+            sender = _senders[target] = Sender(spool, open_store(uri), target)
+        return sender
+
+
+def create_run(
+    uri: str, local_experiment_id: str, user: str, start_time: int, name: str,
+    tags: Sequence[RunTag],
+) -> RunInfo:  # fmt: skip
+    """Create a run on the server and its spool twin with the same id (offline: local id).
+
+    Raises:
+        StoreError: The server refused the run (e.g. its experiment is deleted there).
+    """
+    spool = spool_client(uri).store
+    assert isinstance(spool, FileStore)
+    experiment_name = spool.get_experiment(local_experiment_id).name
+    from tracklib.stores.rest import RestStore
+
+    quick = RestStore(uri, retry=NO_RETRY, timeout=START_TIMEOUT)
+    try:
+        remote_experiment = _remote_experiment(quick, experiment_name)
+        remote = quick.create_run(remote_experiment, user, start_time, name, tags)
+    except StoreUnavailableError as exc:
+        info = spool.create_run(local_experiment_id, user, start_time, name, tags)
+        print(
+            f"tracklib: {config.redact_uri(uri)} is unreachable ({exc}); run {info.run_id} "
+            "logs offline and is sent when the server is back (or by `tracklib sync`).",
+            file=sys.stderr,
+        )
+    else:
+        info = spool.create_run(local_experiment_id, user, start_time, name, tags,
+                                run_id=remote.run_id)  # fmt: skip
+        sent = {t.key: t.value for t in tags}
+        state = {"run_id": remote.run_id, "experiment_id": remote_experiment, "tags": sent}
+        save_state(spool.run_dir(info.run_id), config.redact_uri(uri), state)
+    finally:
+        quick.close()
+    sender_for(uri).watch(info.run_id)
+    return info
+
+
+def _remote_experiment(store: RestStore, name: str) -> str:
+    found = store.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    try:
+        return store.create_experiment(name)
+    except AlreadyExistsError:  # created by another process just now
+        again = store.get_experiment_by_name(name)
+        assert again is not None
+        return again.experiment_id
+
+
+def flush(uri: str, run_id: str) -> None:
+    """Wait (at most ``TRACKLIB_FLUSH_TIMEOUT`` s) until an ended run is on the server."""
+    timeout = _flush_timeout()
+    if sender_for(uri).flush(run_id, timeout):
+        return
+    print(
+        f"tracklib: run {run_id} is not fully on {config.redact_uri(uri)} yet; its data is "
+        f"kept in {spool_path(uri)}. Deliver it with: tracklib sync",
+        file=sys.stderr,
+    )
+
+
+def _flush_timeout() -> float:
+    text = os.environ.get(FLUSH_TIMEOUT_VAR, "")
+    try:
+        return max(0.0, float(text)) if text else DEFAULT_FLUSH_TIMEOUT
+    except ValueError:
+        return DEFAULT_FLUSH_TIMEOUT
