@@ -7,7 +7,10 @@ what MLflow reports, the files on disk), never from hard-coded output of trackli
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -589,18 +592,22 @@ def server(written: h.Logged, tmp_path_factory: pytest.TempPathFactory) -> Itera
         sys.executable, "-m", "mlflow", "server", "--backend-store-uri", str(written.root),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=work, env=h.subprocess_env(), stdout=stdout, stderr=stderr)
+    env = {**h.subprocess_env(), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    proc = subprocess.Popen(
+        command, cwd=work, env=env, stdout=stdout, stderr=stderr, start_new_session=True
+    )  # its own process group: mlflow runs uvicorn as a child, which must end with it
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(proc, url, work / "server.err")
         yield url
     finally:
-        proc.terminate()
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
         stdout.close()
         stderr.close()
 

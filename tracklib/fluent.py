@@ -7,27 +7,20 @@ runs push onto it); tracklib never starts a run behind the user's back.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import threading
-import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tracklib import config, lifecycle, validation
+from tracklib import config, lifecycle, runstart
 from tracklib.client import Client
-from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, RunTag, ViewType
-from tracklib.errors import AlreadyExistsError, InvalidInputError, RunStateError
+from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
+from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.run import ActiveRun
-from tracklib.runnames import resolve_run_name
-from tracklib.stores.runfiles import RUN_NAME_TAG
 
 _active_runs: list[ActiveRun] = []
 _active_experiment: tuple[str, str] | None = None  # (tracking URI, experiment id)
 _lock = threading.RLock()
-_snapshot: tuple[dict[str, Any], str | None] | None = None  # this process's environment
 
 set_tracking_uri = config.set_tracking_uri
 get_tracking_uri = config.get_tracking_uri
@@ -49,54 +42,19 @@ def set_experiment(
         raise InvalidInputError(
             "set_experiment takes exactly one of experiment_name, experiment_id."
         )
-    client, remote_uri = _logging_client()
+    client, remote_uri = runstart.logging_client()
     if experiment_id is not None:
-        experiment = client.get_experiment(_experiment_by_id(client, remote_uri, experiment_id))
+        experiment = client.get_experiment(
+            runstart.experiment_by_id(client, remote_uri, experiment_id)
+        )
     else:
-        experiment = _get_or_create(client, str(experiment_name))
+        experiment = runstart.get_or_create(client, str(experiment_name))
     if experiment.lifecycle_stage != "active":
         raise RunStateError(
             f"Experiment {experiment.name!r} is deleted; restore it with "
             f"Client().restore_experiment({experiment.experiment_id!r}) or pick another name."
         )
     _active_experiment = (client.tracking_uri, experiment.experiment_id)
-    return experiment
-
-
-def _logging_client() -> tuple[Client, str | None]:
-    """The client runs are written through, and the server URI when there is one.
-
-    For a server, runs are written to its local spool (see :mod:`tracklib.remote`), so
-    experiments and runs are resolved there by name and created on the server by the sender.
-    """
-    uri = config.get_tracking_uri()
-    if not config.is_remote(uri):
-        return Client(uri), None
-    from tracklib import remote
-
-    return remote.spool_client(uri), uri
-
-
-def _experiment_by_id(client: Client, remote_uri: str | None, experiment_id: str) -> str:
-    """The id in ``client``'s store of the experiment ``experiment_id`` names.
-
-    For a server the id is the server's: its name is read there (an explicit read, which
-    raises if the server is unreachable) and mapped to the spool experiment of that name.
-    """
-    if remote_uri is None:
-        return client.get_experiment(experiment_id).experiment_id
-    name = Client(remote_uri).get_experiment(experiment_id).name
-    return _get_or_create(client, name).experiment_id
-
-
-def _get_or_create(client: Client, name: str) -> Experiment:
-    experiment = client.get_experiment_by_name(validation.validate_experiment_name(name))
-    if experiment is None:
-        # Another process may create it between our look and our create.
-        with contextlib.suppress(AlreadyExistsError):
-            client.create_experiment(name)
-        experiment = client.get_experiment_by_name(name)
-        assert experiment is not None
     return experiment
 
 
@@ -119,19 +77,6 @@ def search_experiments(view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list
     return Client().search_experiments(view_type)
 
 
-def _default_experiment_id(client: Client, remote_uri: str | None = None) -> str:
-    if _active_experiment is not None and _active_experiment[0] == client.tracking_uri:
-        return _active_experiment[1]
-    name = config.first_env(config.EXPERIMENT_NAME_VARS)
-    if name:
-        return _get_or_create(client, name).experiment_id
-    experiment_id = config.first_env(config.EXPERIMENT_ID_VARS)
-    if experiment_id:
-        return _experiment_by_id(client, remote_uri, experiment_id)
-    return "0"
-
-
-# ------------------------------------------------------------------ runs
 def start_run(
     run_id: str | None = None,
     experiment: str | None = None,
@@ -175,134 +120,28 @@ def start_run(
                 "start_run(nested=True); to start a separate run, end the active one first "
                 "(end_run() or leave its `with` block)."
             )
-        client, remote_uri = _logging_client()
-        resume_id = run_id or _pop_run_id_env()
+        client, remote_uri = runstart.logging_client()
+        resume_id = run_id or runstart.pop_run_id_env()
         if resume_id is not None:
-            run = _resume(client, remote_uri, resume_id, run_name, tags, description)
+            on_end = _on_end(remote_uri)
+            run = runstart.resume(
+                client, remote_uri, resume_id, run_name, tags, description, on_end
+            )
         else:
             if parent_run_id is None and parent is not None:
                 parent_run_id = parent.run_id
-            exp_id = _experiment_for_new_run(
-                client, remote_uri, experiment, experiment_id, parent_run_id
+            exp_id = runstart.experiment_for_new_run(
+                client, remote_uri, experiment, experiment_id, parent_run_id, _active_experiment
             )
-            run = _create(client, remote_uri, exp_id, run_name, parent_run_id, tags, description)
+            run = runstart.create(
+                client, remote_uri, exp_id, run_name, parent_run_id, tags, description,
+                _on_end(remote_uri),
+            )  # fmt: skip
             if config.capture_env_enabled() if capture_env is None else capture_env:
-                _record_environment(run)
+                runstart.record_environment(run)
         _active_runs.append(run)
         lifecycle.install(_end_all_runs)
         return run
-
-
-def _pop_run_id_env() -> str | None:
-    for name in config.RUN_ID_VARS:
-        value = os.environ.pop(name, None)
-        if value:
-            return value
-    return None
-
-
-def _experiment_for_new_run(
-    client: Client,
-    remote_uri: str | None,
-    name: str | None,
-    experiment_id: str | None,
-    parent_run_id: str | None,
-) -> str:
-    if name is not None and experiment_id is not None:
-        raise InvalidInputError("start_run takes experiment= (a name) or experiment_id=, not both.")
-    if experiment_id is not None:
-        return _experiment_by_id(client, remote_uri, experiment_id)
-    if name is not None:
-        return _get_or_create(client, name).experiment_id
-    if parent_run_id is not None:
-        return client.get_run(parent_run_id).info.experiment_id
-    return _default_experiment_id(client, remote_uri)
-
-
-def _create(
-    client: Client,
-    remote_uri: str | None,
-    experiment_id: str,
-    run_name: str | None,
-    parent_run_id: str | None,
-    tags: Mapping[str, Any] | None,
-    description: str | None,
-) -> ActiveRun:
-    system = {
-        "mlflow.user": config.current_user(),
-        "mlflow.source.name": sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
-        "mlflow.source.type": "LOCAL",
-    }
-    if parent_run_id is not None:
-        system["mlflow.parentRunId"] = client.get_run(parent_run_id).info.run_id
-    if description is not None:
-        system["mlflow.note.content"] = str(description)
-    merged = {**system, **validation.check_mapping(tags or {}, "tags")}
-    checked = [
-        RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
-        for k, v in merged.items()
-        if k != RUN_NAME_TAG
-    ]
-    name = resolve_run_name(run_name, tags)
-    args = (experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked)
-    if remote_uri is None:
-        return ActiveRun(client.store, client.store.create_run(*args), on_end=_forget)
-    from tracklib import remote
-
-    info = remote.create_run(remote_uri, *args)
-    return ActiveRun(client.store, info, on_end=_on_end_remote(remote_uri))
-
-
-def _record_environment(run: ActiveRun) -> None:
-    """Store the environment snapshot with a new run; a failure only warns."""
-    global _snapshot
-    from tracklib import environment
-
-    try:
-        if _snapshot is None:
-            snapshot = environment.capture_environment()
-            git = snapshot.get("git")
-            diff = environment.git_diff(git["root"]) if git and git.get("dirty") else None
-            _snapshot = (snapshot, diff)
-        else:  # packages, git and host do not change under a running process: reuse them
-            snapshot = {**_snapshot[0], "start_time": environment.utc_now()}
-            diff = _snapshot[1]
-        for name, text in environment.snapshot_files(snapshot, diff).items():
-            run.log_text(text, f"environment/{name}")
-        run.set_tags(environment.git_tags(snapshot))
-    except Exception as exc:  # a snapshot is never worth failing the training job for
-        warnings.warn(
-            f"tracklib: could not record the environment of run {run.run_id}: {exc}", stacklevel=3
-        )
-
-
-def _resume(
-    client: Client,
-    remote_uri: str | None,
-    run_id: str,
-    run_name: str | None,
-    tags: Mapping[str, Any] | None,
-    description: str | None,
-) -> ActiveRun:
-    run = client.get_run(run_id)
-    if run.info.lifecycle_stage != "active":
-        raise RunStateError(f"Run {run_id} is deleted; restore it before resuming it.")
-    info = client.store.update_run(run.info.run_id, RunStatus.RUNNING, run.info.end_time)
-    if remote_uri is None:
-        active = ActiveRun(client.store, info, on_end=_forget)
-    else:
-        from tracklib import remote
-
-        remote.sender_for(remote_uri).watch(info.run_id)
-        active = ActiveRun(client.store, info, on_end=_on_end_remote(remote_uri))
-    extra = dict(validation.check_mapping(tags or {}, "tags"))
-    if run_name is not None:
-        extra[RUN_NAME_TAG] = run_name
-    if description is not None:
-        extra["mlflow.note.content"] = description
-    if extra:  # as MLflow does, arguments given when resuming update the run
-        active.set_tags(extra)
-    return active
 
 
 def _forget(run: ActiveRun) -> None:
@@ -311,7 +150,11 @@ def _forget(run: ActiveRun) -> None:
             _active_runs.remove(run)
 
 
-def _on_end_remote(uri: str) -> Callable[[ActiveRun], None]:
+def _on_end(uri: str | None) -> Callable[[ActiveRun], None]:
+    """What ending a run does beyond its store: leave the stack; for a server, flush."""
+    if uri is None:
+        return _forget
+
     def on_end(run: ActiveRun) -> None:
         from tracklib import remote
 
@@ -500,7 +343,12 @@ def search_runs(
     """
     client = Client()
     if experiment_ids is None and experiment_names is None:
-        experiment_ids = [_default_experiment_id(client)]
+        log_client, remote_uri = runstart.logging_client()
+        default = runstart.default_experiment_id(log_client, remote_uri, _active_experiment)
+        if remote_uri is None:
+            experiment_ids = [default]
+        else:  # the spool's experiment has the server's by the same name
+            experiment_names = [log_client.get_experiment(default).name]
     return client.search_runs(
         experiment_ids,
         filter_string,

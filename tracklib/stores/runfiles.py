@@ -151,9 +151,9 @@ def latest_metrics(run_dir: str) -> dict[str, float]:
     latest = {}
     for key, path in iter_key_files(os.path.join(run_dir, "metrics")):
         with open(path, "rb") as f:
-            points = parse_metric_lines(key, f.read())
-        if points:
-            latest[key] = max(points, key=lambda m: (m.step, m.timestamp, m.value)).value
+            value = latest_value(key, f.read())
+        if value is not None:
+            latest[key] = value
     return latest
 
 
@@ -266,10 +266,27 @@ def latest_value(key: str, data: bytes) -> float | None:
     Raises:
         StoreError: A complete line is malformed.
     """
-    points = parse_metric_lines(key, data)
-    if not points:
-        return None
-    return max(points, key=lambda m: (m.step, m.timestamp, m.value)).value
+    best: tuple[int, int, float] | None = None
+    lines = data.split(b"\n")
+    lines.pop()  # b"" after the last newline, or a line torn by a crash
+    try:
+        for line in lines:
+            fields = line.split()
+            n = len(fields)
+            # Plain tuples, not Metric objects: this runs for every run of a search.
+            point = (
+                int(fields[2]) if n != 2 else 0,
+                int(fields[0]),
+                float(fields[1]),
+            )
+            if n not in (2, 3, 5):
+                raise ValueError
+            if best is None or point > best:  # the first maximum wins, as with max()
+                best = point
+    except (ValueError, IndexError):
+        parse_metric_lines(key, data)  # raises StoreError naming the malformed line
+        raise
+    return None if best is None else best[2]
 
 
 def params_to_write(run_dir: str, params: Sequence[Param]) -> list[Param]:
