@@ -130,6 +130,21 @@ def _time_calls(call: Callable[[int], None], count: int, budget_s: float | None)
     return samples
 
 
+def _time_runs(call: Callable[[int], None], count: int) -> dict[str, int]:
+    """Median wall time and median process CPU time (all threads) of ``count`` calls.
+
+    CPU time barely moves when other processes compete for the cores, so it tells the cost of
+    a run apart from the load of a busy machine.
+    """
+    wall, cpu = [], []
+    for i in range(count):
+        c0, t0 = time.process_time_ns(), time.perf_counter_ns()
+        call(i)
+        wall.append(time.perf_counter_ns() - t0)
+        cpu.append(time.process_time_ns() - c0)
+    return {"n": count, "median": int(statistics.median(wall)), "cpu": int(statistics.median(cpu))}
+
+
 def _timer_overhead_ns() -> int:
     clock = time.perf_counter_ns
     samples = []
@@ -165,8 +180,7 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
     for mode in modes:
         if mode == "no_capture":  # the core alone: no environment snapshot artifacts
             os.environ["TRACKLIB_CAPTURE_ENV"] = "0"
-        run_ns = sorted(_time_calls(empty_run, empty_runs, None))
-        empty[mode] = {"n": len(run_ns), "median": int(statistics.median(run_ns))}
+        empty[mode] = _time_runs(empty_run, empty_runs)
     os.environ.pop("TRACKLIB_CAPTURE_ENV", None)
 
     log_metric = lib.log_metric
@@ -264,10 +278,12 @@ def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], 
     rt, rm = wt["empty_run_ns"], wm["empty_run_ns"]["default"]
     print(f"-- empty run, start_run()+end_run(), after {WARMUP_RUNS} warm-up runs "
           f"(tracklib n={rt['default']['n']}, MLflow n={rm['n']}) --")  # fmt: skip
-    print(_row("empty run median (defaults)", _us(rt["default"]["median"]), _us(rm["median"]),
-               _ratio(rm["median"], rt["default"]["median"])))  # fmt: skip
-    print(_row("empty run median (TRACKLIB_CAPTURE_ENV=0)", _us(rt["no_capture"]["median"]),
-               _us(rm["median"]), _ratio(rm["median"], rt["no_capture"]["median"])))  # fmt: skip
+    for label, mode in (("defaults", "default"), ("TRACKLIB_CAPTURE_ENV=0", "no_capture")):
+        ours = rt[mode]
+        print(_row(f"empty run median, wall ({label})", _us(ours["median"]), _us(rm["median"]),
+                   _ratio(rm["median"], ours["median"])))  # fmt: skip
+        print(_row(f"empty run median, CPU ({label})", _us(ours["cpu"]), _us(rm["cpu"]),
+                   _ratio(rm["cpu"], ours["cpu"])))  # fmt: skip
     print()
     print("(*) creates the store folder; tracklib's includes its one environment snapshot per")
     print("    process (TRACKLIB_CAPTURE_ENV), MLflow's its git/context probes and lazy imports.")

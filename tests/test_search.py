@@ -21,6 +21,7 @@ from tests.mlflow_helpers import run_view
 from tracklib import search
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError
+from tracklib.stores import runfiles
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
@@ -389,3 +390,50 @@ def test_pandas_missing_names_the_extra(store: Store, monkeypatch: pytest.Monkey
 def test_unknown_output_format(store: Store) -> None:
     with pytest.raises(InvalidInputError, match="output_format"):
         store.ours.search_runs(store.experiment_ids, output_format="csv")
+
+
+# ------------------------------------------------------------------ fast meta.yaml reading
+@pytest.mark.parametrize(
+    "value",
+    [
+        "lstm_a",
+        "LSTM big",
+        "yes",
+        "No",
+        "null",
+        "~",
+        "1:20",
+        "0x1F",
+        "1.5",
+        "-3",
+        "007",
+        "+5",
+        "2024-01-01",
+        "file:///tmp/a b/artifacts",
+        "a: b",
+        "a #b",
+        "it's",
+        "",
+        " lead",
+        "trail ",
+        "é",
+        "[]",
+        "{}",
+        ".inf",
+        "a\\nb",
+        12,
+        -4,
+        None,
+        [],
+        True,
+    ],
+)
+def test_flat_meta_reader_agrees_with_pyyaml(value: Any) -> None:
+    yaml = pytest.importorskip("yaml")
+    for text in (yaml.safe_dump({"run_name": value, "start_time": 5}), f"run_name: {value}\n"):
+        try:
+            expected = yaml.safe_load(text)
+        except yaml.YAMLError:
+            expected = None
+        fast = runfiles.parse_flat_meta(text.encode())
+        assert fast is None or fast == expected, text

@@ -97,6 +97,9 @@ class Sender:
 
     def _push(self, run_id: str, watch: _Watch) -> bool:
         """One replication pass over a run; True if it sent anything."""
+        # Read before the pass: end_run writes its last data, then sets ended, so a pass
+        # that saw ended has read everything. One that started earlier may have missed some.
+        ended = watch.ended
         replicator = Replicator(self.target, self.target_uri)
         try:
             replicator.sync_run(self.spool.run_dir(run_id))
@@ -108,7 +111,7 @@ class Sender:
         except TracklibError as exc:  # the server rejected the data (a 4xx): not retried
             self._give_up(run_id, watch, str(exc))
             return False
-        if watch.ended:
+        if ended:
             with self._wake:
                 self._watched.pop(run_id, None)
             watch.done.set()

@@ -128,6 +128,10 @@ class Replicator:
         self._experiments: dict[str, str] = {}
         self._by_id: dict[str, str] = {}
         self._done: set[str] = set()
+        # A store can be synced from copies whose checkpoints differ: sync_store checks the
+        # target's count of a metric before sending it new points (the sender, sole writer
+        # of its spool, trusts its checkpoint).
+        self._verify = False
 
     # --------------------------------------------------------------- whole stores
     def sync_store(self, root: str) -> SyncStats:
@@ -137,6 +141,7 @@ class Replicator:
             StoreError: The target failed; what was acknowledged so far is checkpointed.
         """
         self._by_id = {os.path.basename(d): d for d in self._run_dirs(root)}
+        self._verify = True
         for run_dir in self._by_id.values():
             self.sync_run(run_dir)
         return self.stats
@@ -287,6 +292,12 @@ class Replicator:
             self._save(run_dir, state)
         for key, path in sorted(files.items()):
             offset, count = offsets.get(key, [0, 0])
+            if self._verify and not self.dry_run and os.path.getsize(path) > offset:
+                have = len(self.target.get_metric_history(remote_id, key))
+                if have != count:  # another copy of the store sent points since our checkpoint
+                    offset, count = offset_after_lines(path, have), have
+                    offsets[key] = [offset, count]
+                    self._save(run_dir, state)
             points, ends = read_points_after(path, key, offset)
             for start in range(0, len(points), _BATCH["metrics"]):
                 chunk = points[start : start + _BATCH["metrics"]]

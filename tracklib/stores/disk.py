@@ -24,6 +24,7 @@ TMP_PREFIX = ".tracklib-tmp-"
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _YAML_CACHE_SIZE = 4096
 _yaml_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+_OPEN_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
 # Strings that PyYAML would read back as something other than the same string.
@@ -90,10 +91,34 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
 
 
+def read_bytes(path: str) -> bytes:
+    """Return a file's bytes with plain system calls.
+
+    Searches read thousands of tiny files; ``open()`` builds a buffered file object for each,
+    which costs more than the read itself.
+
+    Raises:
+        OSError: As ``os.open`` (FileNotFoundError, IsADirectoryError, ...).
+    """
+    fd = os.open(path, _OPEN_READ)
+    try:
+        chunks = [os.read(fd, 65536)]
+        while len(chunks[-1]) == 65536:
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def read_text(path: str) -> str:
-    """Return a value file's whole content (params and tags have no trailing newline)."""
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    """Return a value file's whole content, decoded as text mode does (as MLflow reads it)."""
+    return decode_text(read_bytes(path))
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a value file's bytes as text mode does (universal newlines)."""
+    text = data.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def read_value_files(folder: str) -> dict[str, str]:

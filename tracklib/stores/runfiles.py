@@ -10,6 +10,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -17,9 +18,11 @@ from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError, StoreError
 from tracklib.stores.disk import (
     create_file,
+    decode_text,
     iter_key_files,
     load_yaml,
     parse_metric_lines,
+    read_bytes,
     read_text,
     read_value_files,
     write_yaml,
@@ -139,8 +142,7 @@ def meta_to_info(run_dir: str, meta: dict[str, Any], tags: dict[str, str] | None
 def read_metric(run_dir: str, key: str) -> list[Metric]:
     """Return every point of one metric, in logged order ([] if it was never logged)."""
     try:
-        with open(key_path(run_dir, "metrics", key), "rb") as f:
-            data = f.read()
+        data = read_bytes(key_path(run_dir, "metrics", key))
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return []
     return parse_metric_lines(key, data)
@@ -150,15 +152,14 @@ def latest_metrics(run_dir: str) -> dict[str, float]:
     """Return each metric's value at its largest (step, timestamp, value), MLflow's rule."""
     latest = {}
     for key, path in iter_key_files(os.path.join(run_dir, "metrics")):
-        with open(path, "rb") as f:
-            value = latest_value(key, f.read())
+        value = latest_value(key, read_bytes(path))
         if value is not None:
             latest[key] = value
     return latest
 
 
-def read_run(run_dir: str) -> Run:
-    """Read a whole run: info, params, latest metrics and tags.
+def read_run(run_dir: str, meta: dict[str, Any] | None = None) -> Run:
+    """Read a whole run: info, params, latest metrics and tags (``meta``: already read).
 
     Raises:
         StoreError: The run's files are malformed.
@@ -169,7 +170,64 @@ def read_run(run_dir: str) -> Run:
         params=read_value_files(os.path.join(run_dir, "params")),
         tags=tags,
     )
-    return Run(info=read_run_info(run_dir, tags), data=data)
+    return Run(info=meta_to_info(run_dir, meta or read_meta(run_dir), tags), data=data)
+
+
+_META_LINE = re.compile(r"([a-z_]+): (.*)")
+_META_INT = re.compile(r"-?[1-9][0-9]*|0")
+# Plain YAML scalars that can only load as this same string (no bool/null/number/date).
+_META_PLAIN = re.compile(r"[A-Za-z_/](?:[\w\-./]|:(?=[^ ])| (?=[\w\-./]))*", re.ASCII)
+_YAML_NON_STRINGS = frozenset(
+    w
+    for base in ("null", "true", "false", "yes", "no", "on", "off")
+    for w in (base, base.capitalize(), base.upper())
+)
+
+
+def parse_flat_meta(data: bytes) -> dict[str, Any] | None:
+    """Parse a flat meta.yaml of simple scalars (what MLflow and tracklib write) without
+    PyYAML, which costs ~100 us a file; None when anything is unusual (then use PyYAML).
+
+    Only forms whose YAML meaning is unambiguous are taken: ``null``, ``[]``, decimal
+    integers, single-quoted strings and plain ASCII words; anything else returns None.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    meta: dict[str, Any] = {}
+    for line in text.split("\n"):
+        if not line:
+            continue
+        match = _META_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, raw = match.groups()
+        if raw == "null":
+            meta[key] = None
+        elif raw == "[]":
+            meta[key] = []
+        elif _META_INT.fullmatch(raw):
+            meta[key] = int(raw)
+        elif len(raw) >= 2 and raw[0] == raw[-1] == "'" and "'" not in raw[1:-1].replace("''", ""):
+            meta[key] = raw[1:-1].replace("''", "'")
+        elif _META_PLAIN.fullmatch(raw) and raw not in _YAML_NON_STRINGS:
+            meta[key] = raw
+        else:
+            return None
+    return meta or None
+
+
+def read_meta(run_dir: str) -> dict[str, Any]:
+    """Read a run's meta.yaml, with :func:`parse_flat_meta` first and PyYAML as fallback.
+
+    Raises:
+        FileNotFoundError: There is no meta.yaml.
+        StoreError: meta.yaml is not a YAML mapping.
+    """
+    path = os.path.join(run_dir, "meta.yaml")
+    meta = parse_flat_meta(read_bytes(path))
+    return load_yaml(path) if meta is None else meta
 
 
 class RunFiles:
@@ -189,7 +247,7 @@ class RunFiles:
             StoreError: meta.yaml is not a YAML mapping.
         """
         self.run_dir = run_dir
-        self.meta = meta = load_yaml(os.path.join(run_dir, "meta.yaml"))
+        self.meta = meta = read_meta(run_dir)
         self._cache: dict[tuple[str, str], Any] = {}
         run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
         if run_id != os.path.basename(run_dir) or meta.get("start_time") is None:
@@ -205,8 +263,7 @@ class RunFiles:
         if any(p in ("", ".", "..") or seps[0] in p or seps[1] in p for p in parts):
             return None  # not a key the store can hold: never read outside the run
         try:
-            with open(os.path.join(self.run_dir, kind, *parts), "rb") as f:
-                return f.read()
+            return read_bytes(os.path.join(self.run_dir, kind, *parts))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
 
@@ -222,7 +279,7 @@ class RunFiles:
         cache_key = (kind, key)
         if cache_key not in self._cache:
             data = self._file(kind, key)
-            self._cache[cache_key] = None if data is None else data.decode("utf-8")
+            self._cache[cache_key] = None if data is None else decode_text(data)
         text: str | None = self._cache[cache_key]
         return text
 
@@ -256,7 +313,7 @@ class RunFiles:
         Raises:
             StoreError: The run's files are malformed.
         """
-        return read_run(self.run_dir)
+        return read_run(self.run_dir, self.meta)
 
 
 def latest_value(key: str, data: bytes) -> float | None:

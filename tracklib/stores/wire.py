@@ -199,24 +199,34 @@ def artifact_proxy_url(tracking_base: str, artifact_uri: str) -> str | None:
 
 def not_proxied_error(run_id: str, artifact_uri: str) -> StoreError:
     """The error for writing artifacts of a run whose root the server does not proxy."""
-    return StoreError(
-        f"Run {run_id} stores its artifacts at {artifact_uri!r}, which tracklib can reach "
-        "only through the server's artifact proxy (mlflow-artifacts: locations). Start the "
-        "server with `--serve-artifacts --artifacts-destination <folder or s3://bucket/path>`; "
-        "experiments created before keep their old location, so log to one created afterwards."
+    return _final(
+        StoreError(
+            f"Run {run_id} stores its artifacts at {artifact_uri!r}, which tracklib can reach "
+            "only through the server's artifact proxy (mlflow-artifacts: locations). Start the "
+            "server with `--serve-artifacts --artifacts-destination <folder or s3://bucket/path>`; "
+            "experiments created before keep their old location, so log to one created afterwards."
+        )
     )
 
 
 def no_proxy_error(base_url: str, exc: StoreError) -> StoreError:
     """The error for a server that answers its artifact-proxy endpoints with 'disabled'."""
-    return StoreError(
-        f"The tracking server at {base_url} does not serve artifacts (it runs with "
-        "--no-serve-artifacts). Restart it with `mlflow server --serve-artifacts "
-        "--artifacts-destination <folder or s3://bucket/path>` to upload and download "
-        "artifacts through it.",
-        status=exc.status,
-        error_code=exc.error_code,
+    return _final(
+        StoreError(
+            f"The tracking server at {base_url} does not serve artifacts (it runs with "
+            "--no-serve-artifacts). Restart it with `mlflow server --serve-artifacts "
+            "--artifacts-destination <folder or s3://bucket/path>` to upload and download "
+            "artifacts through it.",
+            status=exc.status,
+            error_code=exc.error_code,
+        )
     )
+
+
+def _final(error: StoreError) -> StoreError:
+    """Mark an error that only a change on the server fixes (the sender reports, not retries)."""
+    setattr(error, "retryable", False)  # noqa: B010 - read with getattr by tracklib.sender
+    return error
 
 
 def snippet(text: str, limit: int = 200) -> str:
