@@ -30,8 +30,10 @@ def run(
         InvalidInputError: PATH without --to, or --to without PATH.
         StoreError: The server failed; what it acknowledged is checkpointed.
     """
-    if (path is None) != (to is None):
-        raise InvalidInputError("usage: tracklib sync  |  tracklib sync PATH --to URL")
+    if (path is None) != (to is None) or (path is None and experiment is not None):
+        raise InvalidInputError(
+            "usage: tracklib sync  |  tracklib sync PATH --to URL [--experiment NAME]"
+        )
     jobs = [(config.local_path(path), to)] if path and to else _spool_jobs()
     progress = _progress if sys.stderr.isatty() and not as_json else None
     total = SyncStats()
