@@ -23,7 +23,8 @@ from tracklib.run import ActiveRun
 from tracklib.runnames import resolve_run_name
 from tracklib.stores.runfiles import RUN_NAME_TAG
 
-_snapshot: tuple[dict[str, Any], str | None] | None = None  # this process's environment
+# This process's environment snapshot and its rendered files.
+_snapshot: tuple[dict[str, Any], dict[str, str]] | None = None
 
 
 def logging_client() -> tuple[Client, str | None]:
@@ -153,11 +154,12 @@ def record_environment(run: ActiveRun) -> None:
             snapshot = environment.capture_environment()
             git = snapshot.get("git")
             diff = environment.git_diff(git["root"]) if git and git.get("dirty") else None
-            _snapshot = (snapshot, diff)
+            _snapshot = (snapshot, environment.snapshot_files(snapshot, diff))
+            files = _snapshot[1]
         else:  # packages, git and host do not change under a running process: reuse them
             snapshot = {**_snapshot[0], "start_time": environment.utc_now()}
-            diff = _snapshot[1]
-        for name, text in environment.snapshot_files(snapshot, diff).items():
+            files = {**_snapshot[1], "metadata.json": environment.metadata_json(snapshot)}
+        for name, text in files.items():
             run.log_text(text, f"environment/{name}")
         run.set_tags(environment.git_tags(snapshot))
     except Exception as exc:  # a snapshot is never worth failing the training job for

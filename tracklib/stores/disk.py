@@ -53,6 +53,20 @@ def _write_temp(tmp_dir: str, data: bytes) -> str:
     return path
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Create ``path`` with ``data`` in place, for files of a run folder that no reader can
+    see yet (its meta.yaml is written last).
+
+    Raises:
+        FileExistsError: ``path`` exists.
+    """
+    fd = os.open(path, _OPEN_NEW, 0o666)
+    try:
+        write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
 def replace_file(path: str, data: bytes, tmp_dir: str | None = None) -> None:
     """Atomically set the content of ``path`` (write a temporary file, then rename it)."""
     tmp = _write_temp(tmp_dir or os.path.dirname(path), data)

@@ -35,6 +35,7 @@ from tracklib.stores.disk import (
     metric_line,
     replace_file,
     write_all,
+    write_new,
 )
 from tracklib.stores.experiments import ExperimentFolders
 
@@ -104,11 +105,12 @@ class FileStore(ExperimentFolders):
             end_time=None,
             artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
         )
-        for tag in (*tags, RunTag(RUN_NAME_TAG, run_name)):
+        # No reader sees the run before its meta.yaml exists, so the tags need no temp files.
+        for tag in {t.key: t for t in (*tags, RunTag(RUN_NAME_TAG, run_name))}.values():
             path = runfiles.key_path(run_dir, "tags", tag.key)
             if "/" in tag.key:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            replace_file(path, tag.value.encode(), run_dir)
+            write_new(path, tag.value.encode())
         runfiles.write_run_meta(run_dir, runfiles.info_to_meta(info))
         self._run_dirs[run_id] = run_dir
         self._writable.add(run_id)
