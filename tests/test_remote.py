@@ -13,8 +13,12 @@ import base64
 import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from fault_proxy import (
     PASS,
     Action,
     FaultProxy,
+    always,
     slow,
     status_after,
     status_before,
@@ -134,6 +139,22 @@ def assert_same_run(
     assert _artifact_files(reference, server_id) == _artifact_files(local, local_id)
 
 
+def assert_each_point_sent_once(proxy: FaultProxy) -> int:
+    """No metric point reached the server twice; returns how many did.
+
+    MLflow's SQL store silently drops an identical resent point, so the server's histories
+    alone cannot show a duplicate: the requests the proxy forwarded can.
+    """
+    sent: Counter[tuple[Any, ...]] = Counter()
+    for r in proxy.records:
+        if r.path.endswith("/runs/log-batch") and r.action not in ("drop_before", "status_before"):
+            body = json.loads(r.body)
+            for m in body.get("metrics", ()):
+                sent[body["run_id"], m["key"], m["step"], m["timestamp"], m["value"]] += 1
+    assert [point for point, times in sent.items() if times > 1] == []
+    return len(sent)
+
+
 def _artifact_files(client: Any, run_id: str, path: str | None = None) -> dict[str, int | None]:
     found: dict[str, int | None] = {}
     for info in client.list_artifacts(run_id, path):
@@ -210,6 +231,7 @@ def test_online_run_lands_on_the_server(proxy: FaultProxy, reference: Any, tmp_p
     spool = _spool(proxy.url)
     assert_same_run(reference, run_id, spool, run_id, logged)
     assert_same_run(reference, child_id, spool, child_id, child_logged)
+    assert assert_each_point_sent_once(proxy) == 3 * 1100 + 10
     server = reference.get_run(run_id)
     assert server.info.status == "FINISHED" and server.info.end_time is not None
     assert server.info.experiment_id == reference.get_experiment_by_name(experiment).experiment_id
@@ -241,6 +263,7 @@ def test_log_calls_never_wait_for_the_network(proxy: FaultProxy, reference: Any)
         proxy.release()
     logged["x"] = [(0, 0.0)]
     assert_same_run(reference, run.info.run_id, _spool(proxy.url), run.info.run_id, logged)
+    assert assert_each_point_sent_once(proxy) == 6001
     assert len(reference.get_run(run.info.run_id).data.params) == 150
 
 
@@ -267,6 +290,7 @@ def test_exactly_once_through_faults(fault: str, proxy: FaultProxy, reference: A
     assert plan.applied >= 1  # the fault really happened
     assert proxy.count("", action.kind) == plan.applied
     assert_same_run(reference, run_id, _spool(proxy.url), run_id, logged)
+    assert assert_each_point_sent_once(proxy) == sum(len(p) for p in logged.values())
     assert reference.get_run(run_id).info.status == "FINISHED"
 
 
@@ -293,9 +317,24 @@ def _runs_from(reference: Any, experiment: str, local_id: str) -> list[Any]:
     )
 
 
+_OFFLINE_JOB = """
+import sys, tracklib
+with tracklib.start_run(experiment=sys.argv[1]) as run:
+    print(run.run_id, flush=True)
+    tracklib.log_params({f"p{i}": i for i in range(5)})
+    tracklib.set_tags({"phase": "train", "team": "vision"})
+    for step in range(1600):
+        tracklib.log_metrics({"loss": step / 4, "acc": step / 4 + 1}, step=step)
+left_open = tracklib.start_run(experiment=sys.argv[1])  # ended by the exit handler
+print(left_open.run_id, flush=True)
+tracklib.log_metric("z", 1.5, step=3)
+"""
+
+
 def test_server_down_for_a_whole_run_then_sync(
     mlflow_server: MlflowServer,
     reference: Any,
+    tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -304,34 +343,59 @@ def test_server_down_for_a_whole_run_then_sync(
     monkeypatch.setenv("TRACKLIB_TRACKING_URI", url)
     monkeypatch.setenv(remote.FLUSH_TIMEOUT_VAR, "1")
     experiment = _name("down")
-    try:
-        with tracklib.start_run(experiment=experiment) as run:
-            err = capfd.readouterr().err
-            assert run.run_id in err and "offline" in err
-            logged = _log_some()
-        err = capfd.readouterr().err  # end_run returned (bounded by the flush timeout)
-        assert "tracklib sync" in err and run.run_id in err
-        # The server never heard of the run.
-        assert _runs_from(reference, experiment, run.run_id) == []
+    # A whole training process against the dead server: it must end by itself (the timeout
+    # here is only the test's safety net) and say how to deliver what it kept.
+    job = subprocess.run(
+        [sys.executable, "-c", _OFFLINE_JOB, experiment],
+        capture_output=True, text=True, timeout=90, cwd=tmp_path,
+    )  # fmt: skip
+    assert job.returncode == 0, job.stderr
+    run_id, open_id = job.stdout.split()
+    for local_id in (run_id, open_id):
+        said = [line for line in job.stderr.splitlines() if local_id in line]
+        assert [line for line in said if "offline" in line]  # start_run warned...
+        assert [line for line in said if "tracklib sync" in line]  # ...and so did the end
+    assert _runs_from(reference, experiment, run_id) == []  # the server never heard of it
+    logged = {
+        "loss": [(step, step / 4) for step in range(1600)],
+        "acc": [(step, step / 4 + 1) for step in range(1600)],
+    }
 
-        with FaultProxy(mlflow_server.url, port=port) as proxy:
-            first = _sync_json(capfd)
-            assert first["points"] == sum(len(p) for p in logged.values())
-            found = _runs_from(reference, experiment, run.run_id)
+    with FaultProxy(mlflow_server.url, port=port) as proxy:
+        first = _sync_json(capfd)
+        assert first["points"] == 3201 and first["runs"] == 2
+        server_ids = []
+        for local_id, points in ((run_id, logged), (open_id, {"z": [(3, 1.5)]})):
+            found = _runs_from(reference, experiment, local_id)
             assert len(found) == 1
-            server_id = found[0].info.run_id
-            assert server_id != run.run_id
-            assert_same_run(reference, server_id, _spool(url), run.run_id, logged)
+            server_ids.append(found[0].info.run_id)
+            assert found[0].info.run_id != local_id
+            assert_same_run(reference, server_ids[-1], _spool(url), local_id, points)
+        assert reference.get_run(server_ids[0]).info.status == "FINISHED"
 
-            before = len(proxy.records)
-            again = _sync_json(capfd)
-            zero = dict.fromkeys(("runs", "points", "params", "tags", "files"), 0)
-            assert {k: again[k] for k in zero} == zero
-            assert _writes_in(proxy.records[before:]) == []
-            assert len(_runs_from(reference, experiment, run.run_id)) == 1
-            assert_same_run(reference, server_id, _spool(url), run.run_id, logged)
-    finally:
-        _forget_sender(url)
+        before = len(proxy.records)
+        again = _sync_json(capfd)
+        zero = dict.fromkeys(("runs", "points", "params", "tags", "files"), 0)
+        assert {k: again[k] for k in zero} == zero
+        assert _writes_in(proxy.records[before:]) == []
+        assert [len(_runs_from(reference, experiment, i)) for i in (run_id, open_id)] == [1, 1]
+        assert_same_run(reference, server_ids[0], _spool(url), run_id, logged)
+        assert assert_each_point_sent_once(proxy) == 3201
+
+
+@pytest.mark.parametrize("answer", [status_before(503, retry_after=0.1), status_after(502)])
+def test_server_failing_at_start_run_starts_offline(
+    answer: Action, proxy: FaultProxy, reference: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    proxy.plan = always(answer)  # a load balancer in front of a restarting server
+    experiment = _name("start")
+    with tracklib.start_run(experiment=experiment) as run:
+        assert "offline" in capfd.readouterr().err
+        proxy.plan = always(PASS)  # the server is back
+        logged = _log_points(("m",), 20)
+    found = _runs_from(reference, experiment, run.run_id)
+    assert len(found) == 1  # created later, by the sender (named by the source tag)
+    assert_same_run(reference, found[0].info.run_id, _spool(proxy.url), run.run_id, logged)
 
 
 # ---------------------------------------------------------------- 5. offline store, synced
@@ -361,6 +425,7 @@ def test_offline_store_synced_incrementally(
         assert_same_run(reference, parent_id, local, parent.run_id, logged)
         assert_same_run(reference, child_id, local, child.run_id, child_logged)
         assert reference.get_run(child_id).data.tags[PARENT_TAG] == parent_id
+        assert assert_each_point_sent_once(proxy) == sum(map(len, logged.values())) + 50
 
     points = sum(len(p) for p in logged.values()) + 50
     assert _sync_json(capfd, os.fspath(store), "--to", proxy.url)["points"] == points
@@ -395,6 +460,34 @@ def test_offline_store_synced_incrementally(
     again = _sync_json(capfd, os.fspath(store), "--to", proxy.url)  # the original knows less
     assert again["points"] == 0
     check()
+
+
+def test_two_syncs_at_once_create_and_send_once(
+    proxy: FaultProxy, reference: Any, tmp_path: Path
+) -> None:
+    store = os.fspath(tmp_path / "offline")
+    experiment = _name("twice")
+    tracklib.set_tracking_uri(store)
+    with tracklib.start_run(experiment=experiment) as run:
+        logged = _log_some()
+    proxy.hold()
+    codes: list[int] = []
+    syncs = [
+        threading.Thread(target=lambda: codes.append(cli.main(["sync", store, "--to", proxy.url])))
+        for _ in range(2)
+    ]
+    for thread in syncs:
+        thread.start()
+    _wait_for(lambda: proxy.held >= 1)
+    time.sleep(0.5)  # give the other sync the time to race (it must wait for the first)
+    proxy.release()
+    for thread in syncs:
+        thread.join(timeout=60)
+    assert codes == [0, 0]
+    found = _runs_from(reference, experiment, run.run_id)
+    assert len(found) == 1
+    assert_same_run(reference, found[0].info.run_id, tracklib.Client(store), run.run_id, logged)
+    assert assert_each_point_sent_once(proxy) == 3200
 
 
 # ---------------------------------------------------------------- 6. a 4xx retry cannot fix

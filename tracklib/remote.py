@@ -27,6 +27,7 @@ from tracklib.stores import open_store
 from tracklib.stores.file import FileStore
 from tracklib.stores.http import NO_RETRY
 from tracklib.stores.rest import RestStore
+from tracklib.stores.wire import HttpError
 from tracklib.sync import save_state
 
 SPOOL_DIR_VAR = "TRACKLIB_SPOOL_DIR"
@@ -97,7 +98,9 @@ def create_run(
     try:
         remote_experiment = _remote_experiment(quick, experiment_name)
         remote = quick.create_run(remote_experiment, user, start_time, name, tags)
-    except StoreUnavailableError as exc:
+    except (StoreUnavailableError, HttpError) as exc:
+        if isinstance(exc, HttpError) and not exc.retryable:  # e.g. 401: not an outage
+            raise
         info = spool.create_run(local_experiment_id, user, start_time, name, tags)
         print(
             f"tracklib: {config.redact_uri(uri)} is unreachable ({exc}); run {info.run_id} "

@@ -164,11 +164,21 @@ class Replicator:
         if local_id in self._done or info.lifecycle_stage != "active":
             return load_state(run_dir, self.target_uri).get("run_id")
         self._done.add(local_id)
-        state = load_state(run_dir, self.target_uri)
         tags = read_value_files(os.path.join(run_dir, "tags"))
         parent = tags.get(PARENT_TAG)
         if parent in self._by_id:  # the parent must exist on the target first
             tags[PARENT_TAG] = self.sync_run(self._by_id[parent]) or parent
+        if self.dry_run:
+            return self._sync_locked(run_dir, info, tags)
+        from filelock import FileLock
+
+        # One replicator per run and target at a time (a process's sender and `tracklib
+        # sync`, or two syncs): two would both create the run, or send the same points.
+        with FileLock(state_path(run_dir, self.target_uri) + ".lock"):
+            return self._sync_locked(run_dir, info, tags)
+
+    def _sync_locked(self, run_dir: str, info: RunInfo, tags: dict[str, str]) -> str | None:
+        state = load_state(run_dir, self.target_uri)  # read under the lock: it may be newer
         remote_id = state.get("run_id") or self._create(run_dir, info, state)
         if remote_id is None:  # dry run of a run the target does not have yet
             self._count_new_run(run_dir, tags)
