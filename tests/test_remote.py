@@ -398,6 +398,23 @@ def test_server_failing_at_start_run_starts_offline(
     assert_same_run(reference, found[0].info.run_id, _spool(proxy.url), run.run_id, logged)
 
 
+@pytest.mark.parametrize("lost", [DROP_AFTER, status_after(502)])
+def test_lost_answer_to_create_run_makes_no_second_run(
+    lost: Action, proxy: FaultProxy, reference: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    creates = _NthFaults(lost, lambda m, path, b: path.endswith("/runs/create"), limit=1)
+    proxy.plan = creates  # the server creates the run, then its answer is lost
+    experiment = _name("lost-create")
+    with tracklib.start_run(experiment=experiment) as run:
+        assert "offline" in capfd.readouterr().err
+        logged = _log_points(("m",), 50)
+    assert creates.applied == 1
+    (exp,) = [e for e in reference.search_experiments() if e.name == experiment]
+    runs = reference.search_runs([exp.experiment_id])
+    assert len(runs) == 1  # the sender found the run by its source tag instead of a 2nd one
+    assert_same_run(reference, runs[0].info.run_id, _spool(proxy.url), run.run_id, logged)
+
+
 # ---------------------------------------------------------------- 5. offline store, synced
 def test_offline_store_synced_incrementally(
     proxy: FaultProxy,

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+import uuid
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
@@ -28,7 +29,7 @@ from tracklib.stores.file import FileStore
 from tracklib.stores.http import NO_RETRY
 from tracklib.stores.rest import RestStore
 from tracklib.stores.wire import HttpError
-from tracklib.sync import save_state
+from tracklib.sync import SOURCE_TAG, save_state
 
 SPOOL_DIR_VAR = "TRACKLIB_SPOOL_DIR"
 FLUSH_TIMEOUT_VAR = "TRACKLIB_FLUSH_TIMEOUT"
@@ -94,6 +95,11 @@ def create_run(
     experiment_name = spool.get_experiment(local_experiment_id).name
     from tracklib.stores.rest import RestStore
 
+    # The source tag names the spool run before the server answers: if the answer is lost
+    # after the server created the run, the sender finds that run by it instead of making
+    # a second one.
+    local_id = uuid.uuid4().hex
+    tags = [*tags, RunTag(SOURCE_TAG, local_id)]
     quick = RestStore(uri, retry=NO_RETRY, timeout=START_TIMEOUT)
     try:
         remote_experiment = _remote_experiment(quick, experiment_name)
@@ -101,10 +107,11 @@ def create_run(
     except (StoreUnavailableError, HttpError) as exc:
         if isinstance(exc, HttpError) and not exc.retryable:  # e.g. 401: not an outage
             raise
-        info = spool.create_run(local_experiment_id, user, start_time, name, tags)
+        info = spool.create_run(local_experiment_id, user, start_time, name, tags, local_id)
         print(
-            f"tracklib: {config.redact_uri(uri)} is unreachable ({exc}); run {info.run_id} "
-            "logs offline and is sent when the server is back (or by `tracklib sync`).",
+            f"tracklib: could not create the run on {config.redact_uri(uri)} ({exc}); run "
+            f"{info.run_id} logs offline and is sent when the server answers again (or by "
+            f"`{sync_command(uri)}`).",
             file=sys.stderr,
         )
     else:
@@ -138,9 +145,15 @@ def flush(uri: str, run_id: str) -> None:
         return
     print(
         f"tracklib: run {run_id} is not fully on {config.redact_uri(uri)} yet; its data is "
-        f"kept in {spool_path(uri)}. Deliver it with: tracklib sync",
+        f"kept in {spool_path(uri)}. Deliver it with: {sync_command(uri)}",
         file=sys.stderr,
     )
+
+
+def sync_command(uri: str) -> str:
+    """The shell command that delivers this server's spool (naming a moved spool)."""
+    explicit = os.environ.get(SPOOL_DIR_VAR)
+    return f"{SPOOL_DIR_VAR}={explicit} tracklib sync" if explicit else "tracklib sync"
 
 
 def _flush_timeout() -> float:

@@ -15,6 +15,7 @@ marked unsettled, and an unsettled run first asks the target how many points of 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -246,9 +247,14 @@ class Replicator:
     def _count_new_run(self, run_dir: str, tags: dict[str, str]) -> None:
         self.stats.runs += 1
         self.stats.params += len(read_value_files(os.path.join(run_dir, "params")))
-        self.stats.tags += len(tags)
+        self.stats.tags += len(tags.keys() - {runfiles.RUN_NAME_TAG})  # the name goes apart
         for key, path in iter_key_files(os.path.join(run_dir, "metrics")):
             self.stats.points += len(read_points_after(path, key, 0)[0])
+        with contextlib.suppress(Exception):  # non-local artifacts are not pushed from here
+            root = artifacts.artifact_root(runfiles.read_run_info(run_dir).artifact_uri)
+            for _, path in iter_key_files(root):
+                self.stats.files += 1
+                self.stats.bytes += os.path.getsize(path)
 
     def _send_params(self, run_dir: str, remote_id: str, state: dict[str, Any]) -> None:
         sent = set(state.get("params", []))
