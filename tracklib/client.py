@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tracklib import config, search, validation
+from tracklib import config, searchresults, validation
 from tracklib.entities import (
     Experiment,
     FileInfo,
@@ -218,8 +218,8 @@ class Client:
             ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
         )
         if output_format == "pandas":
-            return search.to_pandas(runs)
-        return search.PagedList(runs, token)
+            return searchresults.to_pandas(runs)
+        return searchresults.PagedList(runs, token)
 
     def _experiment_ids(
         self, experiment_ids: Sequence[str] | str | None, names: Sequence[str] | None

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from tracklib import config, search
+from tracklib import config, search, searchresults
 from tracklib.entities import (
     Experiment,
     FileInfo,
@@ -349,7 +349,7 @@ class InMemoryStore:
                 if record.info.experiment_id in ids
                 and view_type.admits(record.info.lifecycle_stage)
             ]
-        return page(search.filter_and_sort(runs, query), max_results, page_token)
+        return page(searchresults.filter_and_sort(runs, query), max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts
     def log_artifact(

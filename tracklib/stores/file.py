@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from tracklib import search
+from tracklib import search, searchresults
 from tracklib.entities import (
     FileInfo,
     LifecycleStage,
@@ -337,7 +337,7 @@ class FileStore(ExperimentFolders):
                         candidates.append(view)
                 except (OSError, StoreError):
                     continue  # a half-created or foreign folder, as MLflow skips it
-        ordered = search.sort_runs(candidates, query.order)
+        ordered = searchresults.sort_runs(candidates, query.order)
         chosen, token = runfiles.page(ordered, max_results, page_token)
         runs = []
         for view in chosen:
