@@ -313,3 +313,11 @@ def test_log_artifact_refuses_symlink_escape(client: tracklib.Client, tmp_path: 
     with pytest.raises(InvalidInputError):
         client.log_artifact(run_id, src, artifact_path="link")
     assert list(outside.iterdir()) == []
+
+
+def test_long_metric_history_reads_back_whole(client: tracklib.Client) -> None:
+    run_id = client.create_run("0").info.run_id
+    points = [tracklib.Metric("m", i * 0.5, 1_700_000_000_000 + i, i) for i in range(40_000)]
+    for start in range(0, len(points), 1000):
+        client.log_batch(run_id, metrics=points[start : start + 1000])
+    assert client.get_metric_history(run_id, "m") == points  # > 1 MB on disk

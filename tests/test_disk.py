@@ -348,3 +348,13 @@ def test_read_value_files_rebuilds_slash_keys(tmp_path: Path) -> None:
     (tmp_path / (disk.TMP_PREFIX + "x")).write_text("ignored")
     assert disk.read_value_files(str(tmp_path)) == {"train/acc": "1", "lr": "0.1"}
     assert disk.read_value_files(str(tmp_path / "missing")) == {}
+
+
+@pytest.mark.parametrize("size", [0, 10, 65535, 65536, 65537, 3 * (1 << 20) + 17])
+def test_read_bytes_reads_whole_files(tmp_path: Path, size: int) -> None:
+    from tracklib.stores.disk import read_bytes
+
+    data = bytes(i % 251 for i in range(size))
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    assert read_bytes(str(path)) == data

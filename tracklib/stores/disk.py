@@ -116,12 +116,15 @@ def read_bytes(path: str) -> bytes:
     """
     fd = os.open(path, _OPEN_READ)
     try:
-        chunks = [os.read(fd, 65536)]
-        while len(chunks[-1]) == 65536:
-            chunks.append(os.read(fd, 1 << 20))
+        first = os.read(fd, 65536)
+        if len(first) < 65536:  # the common case: a small file, read whole
+            return first
+        chunks = [first]
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
     finally:
         os.close(fd)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return b"".join(chunks)
 
 
 def read_text(path: str) -> str:
