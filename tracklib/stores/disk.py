@@ -11,6 +11,7 @@ content, so neither a crash nor a concurrent writer can leave an empty or torn f
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import uuid
@@ -24,6 +25,10 @@ TMP_PREFIX = ".tracklib-tmp-"
 _OPEN_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 _YAML_CACHE_SIZE = 4096
 _yaml_cache: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+_tmp_counter = itertools.count()
+_TMP_SALT = [uuid.uuid4().hex[:8]]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _TMP_SALT.__setitem__(0, uuid.uuid4().hex[:8]))
 _OPEN_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
@@ -44,7 +49,9 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 def _write_temp(tmp_dir: str, data: bytes) -> str:
-    path = os.path.join(tmp_dir, TMP_PREFIX + uuid.uuid4().hex)
+    # Unique across processes (pid, plus a per-process random part that a fork re-draws
+    # below) and threads (the counter), without a random-number system call per file.
+    path = os.path.join(tmp_dir, f"{TMP_PREFIX}{os.getpid()}-{_TMP_SALT[0]}-{next(_tmp_counter)}")
     fd = os.open(path, _OPEN_NEW, 0o666)
     try:
         write_all(fd, data)

@@ -93,8 +93,9 @@ class FileStore(ExperimentFolders):
             )
         run_id = run_id or uuid.uuid4().hex
         run_dir = os.path.join(self._experiment_dir(experiment_id), run_id)
+        os.mkdir(run_dir)
         for sub in ("metrics", "params", "artifacts", "tags"):
-            os.makedirs(os.path.join(run_dir, sub))
+            os.mkdir(os.path.join(run_dir, sub))
         info = RunInfo(
             run_id=run_id,
             experiment_id=experiment_id,
