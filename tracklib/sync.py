@@ -302,18 +302,20 @@ class Replicator:
     def _send_metrics(self, run_dir: str, remote_id: str, state: dict[str, Any]) -> None:
         offsets: dict[str, list[int]] = state.setdefault("metrics", {})
         files = dict(iter_key_files(os.path.join(run_dir, "metrics")))
-        if state.get("unsettled") and not self.dry_run:
-            self._settle(remote_id, files, offsets)
+        if state.get("unsettled") and not self.dry_run:  # an answer was lost: recount all
+            for key, path in files.items():
+                offsets[key] = self._settled(remote_id, key, path)
             state["unsettled"] = False
             self._save(run_dir, state)
         for key, path in sorted(files.items()):
+            if (
+                self._verify
+                and not self.dry_run
+                and os.path.getsize(path) > offsets.get(key, [0, 0])[0]
+            ):  # another copy of the store may have sent points since our checkpoint
+                offsets[key] = self._settled(remote_id, key, path)
+                self._save(run_dir, state)
             offset, count = offsets.get(key, [0, 0])
-            if self._verify and not self.dry_run and os.path.getsize(path) > offset:
-                have = len(self.target.get_metric_history(remote_id, key))
-                if have != count:  # another copy of the store sent points since our checkpoint
-                    offset, count = offset_after_lines(path, have), have
-                    offsets[key] = [offset, count]
-                    self._save(run_dir, state)
             points, ends = read_points_after(path, key, offset)
             for start in range(0, len(points), _BATCH["metrics"]):
                 chunk = points[start : start + _BATCH["metrics"]]
@@ -327,11 +329,11 @@ class Replicator:
                 self.stats.points += len(chunk)
                 self.progress(self.stats)
 
-    def _settle(self, remote_id: str, files: dict[str, str], offsets: dict[str, list[int]]) -> None:
-        """Align checkpoints with what the target really holds (after a lost answer)."""
-        for key, path in files.items():
-            have = len(self.target.get_metric_history(remote_id, key))
-            offsets[key] = [offset_after_lines(path, have), have]
+    def _settled(self, remote_id: str, key: str, path: str) -> list[int]:
+        """The checkpoint of one metric as the target really holds it: its point count, and
+        the offset after that many lines (the target has a prefix of the file, in order)."""
+        have = len(self.target.get_metric_history(remote_id, key))
+        return [offset_after_lines(path, have), have]
 
     def _send_artifacts(
         self, info: RunInfo, remote_id: str, state: dict[str, Any], run_dir: str
