@@ -92,7 +92,9 @@ class Sender:
                 print(f"tracklib: sender error, retrying: {exc}", file=sys.stderr)
                 delay = self._backoff(None)
             with self._wake:
-                if delay:
+                if not self._watched:  # nothing to send: sleep until watch() or flush()
+                    self._wake.wait()
+                elif delay:
                     self._wake.wait(delay)
 
     def _push(self, run_id: str, watch: _Watch) -> bool:
