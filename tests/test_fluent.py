@@ -733,3 +733,18 @@ def test_resume_applies_name_tags_and_description() -> None:
     assert data.data.tags["mlflow.runName"] == "second"
     assert data.data.tags["k"] == "v"
     assert data.data.tags["mlflow.note.content"] == "again"
+
+
+def test_artifact_file_and_folder_clash_is_a_clear_error(tmp_path: Path) -> None:
+    with tracklib.start_run() as run:
+        tracklib.log_text("x", "a")
+        with pytest.raises(InvalidInputError, match="clashes"):
+            tracklib.log_text("y", "a/b")
+        tracklib.log_text("z", "c/d")
+        with pytest.raises(InvalidInputError, match="clashes"):
+            tracklib.log_text("w", "c")
+        tracklib.log_text("again", "a")  # overwriting a file replaces it whole
+    paths = {f.path: f.is_dir for f in tracklib.list_artifacts(run.info.run_id)}
+    assert paths == {"a": False, "c": True}
+    folder = Path(tracklib.download_artifacts(run.info.run_id, "a"))
+    assert folder.read_text() == "again"

@@ -8,17 +8,18 @@ cannot redirect a write elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 from tracklib.config import local_path
 from tracklib.entities import FileInfo
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError
-from tracklib.stores.disk import replace_file
+from tracklib.stores.disk import replace_file, write_new
 from tracklib.validation import artifact_subpath
 
 
@@ -62,14 +63,17 @@ def copy_file(root: str, local: str | os.PathLike[str], artifact_path: str | Non
     """Copy one local file to ``<root>/<artifact_path>/<basename>``.
 
     Raises:
-        InvalidInputError: The file is missing, or the target escapes ``root``.
+        InvalidInputError: The file is missing, the target escapes ``root``, or a file and
+            a folder would share a path.
     """
     source = _check_source(local, want_dir=False)
     sub = artifact_subpath(artifact_path)
     folder = _inside(root, sub, "artifact_path")
-    target = _inside(root, "/".join(p for p in (sub, os.path.basename(source)) if p), "path")
-    os.makedirs(folder, exist_ok=True)
-    shutil.copyfile(source, target)
+    rel = "/".join(p for p in (sub, os.path.basename(source)) if p)
+    target = _inside(root, rel, "path")
+    with _clash_as_input_error(rel):
+        os.makedirs(folder, exist_ok=True)
+        shutil.copyfile(source, target)
 
 
 def copy_tree(root: str, local_dir: str | os.PathLike[str], artifact_path: str | None) -> None:
@@ -94,8 +98,24 @@ def write_bytes(root: str, artifact_file: str, data: bytes) -> None:
     if not sub:
         raise InvalidInputError("artifact_file must name a file, e.g. 'notes/readme.txt'.")
     target = _inside(root, sub, "artifact_file")
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    replace_file(target, data)
+    with _clash_as_input_error(sub):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        try:  # a new file needs no temp file: no reader has seen a version of it
+            write_new(target, data)
+        except FileExistsError:
+            replace_file(target, data)  # an existing one is replaced whole
+
+
+@contextlib.contextmanager
+def _clash_as_input_error(path: str) -> Iterator[None]:
+    """Turn "a file where a folder must be" (and the reverse) into a clear error."""
+    try:
+        yield
+    except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+        raise InvalidInputError(
+            f"Artifact path {path!r} clashes with an existing artifact: a file and a folder "
+            f"cannot have the same path ({exc.strerror})."
+        ) from None
 
 
 def encode_dict(dictionary: Mapping[str, Any], artifact_file: str) -> bytes:
