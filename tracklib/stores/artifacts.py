@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -38,15 +39,26 @@ def artifact_root(artifact_uri: str) -> str:
 
 
 def _inside(root: str, subpath: str, what: str) -> str:
-    target = os.path.join(root, *subpath.split("/")) if subpath else root
-    real_root = os.path.realpath(root)
-    real_target = os.path.realpath(target)
-    if real_target != real_root and not real_target.startswith(real_root + os.sep):
-        raise InvalidInputError(
-            f"Invalid {what} {subpath!r}: it resolves (through a symlink) to {real_target}, "
-            "outside the run's artifact folder."
-        )
-    return target
+    """Return ``root/subpath``, refusing a path that a symlink below ``root`` leads out of.
+
+    ``subpath`` is already free of ``..`` and absolute parts, so only symlinks can lead
+    out; the existing components are checked one ``lstat`` each (no full ``realpath``).
+    """
+    target = root
+    for part in subpath.split("/") if subpath else ():
+        target = os.path.join(target, part)
+        try:
+            mode = os.lstat(target).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            break  # nothing below a missing component exists yet
+        if stat.S_ISLNK(mode):
+            real_root, real = os.path.realpath(root), os.path.realpath(target)
+            if real != real_root and not real.startswith(real_root + os.sep):
+                raise InvalidInputError(
+                    f"Invalid {what} {subpath!r}: it resolves (through a symlink) to {real}, "
+                    "outside the run's artifact folder."
+                )
+    return os.path.join(root, *subpath.split("/")) if subpath else root
 
 
 def _check_source(local: str | os.PathLike[str], want_dir: bool) -> str:
