@@ -164,7 +164,12 @@ def test_dump_yaml_property() -> None:
     )
     keys = st.one_of(st.from_regex(r"\A[a-z_]{1,12}\Z"), st.text(min_size=1))
 
-    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.settings(
+        max_examples=300,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),  # a loaded CI machine is slow
+    )
     @hypothesis.given(st.dictionaries(keys, values, max_size=8))
     def check(data: dict[str, Any]) -> None:
         assert roundtrip(data) == data
@@ -251,7 +256,12 @@ def test_metric_line_property() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     st = pytest.importorskip("hypothesis.strategies")
 
-    @hypothesis.settings(max_examples=300, deadline=None, database=None)
+    @hypothesis.settings(
+        max_examples=300,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),  # a loaded CI machine is slow
+    )
     @hypothesis.given(
         st.integers(0, 2**62), st.floats(allow_nan=False), st.integers(-(2**62), 2**62)
     )

@@ -52,6 +52,7 @@ class FileStore(ExperimentFolders):
 
     def __init__(self, root: str) -> None:
         self._run_dirs: dict[str, str] = {}
+        self._artifact_roots: dict[str, str] = {}
         self._writable: set[str] = set()  # runs this process has seen active
         self._metric_fds: dict[tuple[str, str], int] = {}
         self._fd_lock = threading.Lock()
@@ -62,6 +63,7 @@ class FileStore(ExperimentFolders):
 
     def _forget_runs(self) -> None:
         self._run_dirs.clear()
+        self._artifact_roots.clear()
         # The runs may have been deleted with their experiment: check again before writing.
         self._writable.clear()
         self._close_metric_files(None)
@@ -350,7 +352,11 @@ class FileStore(ExperimentFolders):
 
     # ----------------------------------------------------------------- artifacts
     def _artifact_root(self, run_id: str) -> str:
-        return artifacts.artifact_root(runfiles.read_run_info(self._run_dir(run_id)).artifact_uri)
+        root = self._artifact_roots.get(run_id)  # a run's artifact URI never changes
+        if root is None:
+            uri = runfiles.read_run_info(self._run_dir(run_id)).artifact_uri
+            root = self._artifact_roots[run_id] = artifacts.artifact_root(uri)
+        return root
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None
