@@ -748,3 +748,24 @@ def test_artifact_file_and_folder_clash_is_a_clear_error(tmp_path: Path) -> None
     assert paths == {"a": False, "c": True}
     folder = Path(tracklib.download_artifacts(run.info.run_id, "a"))
     assert folder.read_text() == "again"
+
+
+def test_description_and_note_tag_must_agree() -> None:
+    with pytest.raises(InvalidInputError, match="disagree"):
+        tracklib.start_run(description="a", tags={"mlflow.note.content": "b"})
+    assert tracklib.active_run() is None
+    with tracklib.start_run(description="same", tags={"mlflow.note.content": "same"}) as run:
+        pass
+    assert tracklib.get_run(run.info.run_id).data.tags["mlflow.note.content"] == "same"
+
+
+def test_experiment_name_and_id_env_vars_must_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    experiment_id = tracklib.Client().create_experiment("env-exp")
+    monkeypatch.setenv("TRACKLIB_EXPERIMENT_NAME", "env-exp")
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", experiment_id)
+    with tracklib.start_run() as run:
+        pass
+    assert run.info.experiment_id == experiment_id
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_ID", "0")
+    with pytest.raises(InvalidInputError, match="disagree"):
+        tracklib.start_run()

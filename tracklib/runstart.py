@@ -23,6 +23,7 @@ from tracklib.run import ActiveRun
 from tracklib.runnames import resolve_run_name
 from tracklib.stores.runfiles import RUN_NAME_TAG
 
+NOTE_TAG = "mlflow.note.content"
 # This process's environment snapshot and its rendered files.
 _snapshot: tuple[dict[str, Any], dict[str, str]] | None = None
 
@@ -71,9 +72,15 @@ def default_experiment_id(
     if active is not None and active[0] == client.tracking_uri:
         return active[1]
     name = config.first_env(config.EXPERIMENT_NAME_VARS)
-    if name:
-        return get_or_create(client, name).experiment_id
     experiment_id = config.first_env(config.EXPERIMENT_ID_VARS)
+    if name:
+        found = get_or_create(client, name).experiment_id
+        if experiment_id and remote_uri is None and found != experiment_id:
+            raise InvalidInputError(
+                f"The experiment name ({name!r}, id {found}) and the experiment id "
+                f"({experiment_id}) in the environment disagree; unset one of them."
+            )
+        return found
     if experiment_id:
         return experiment_by_id(client, remote_uri, experiment_id)
     return "0"
@@ -126,9 +133,16 @@ def create(
     }
     if parent_run_id is not None:
         system["mlflow.parentRunId"] = client.get_run(parent_run_id).info.run_id
+    user_tags = validation.check_mapping(tags or {}, "tags")
     if description is not None:
-        system["mlflow.note.content"] = str(description)
-    merged = {**system, **validation.check_mapping(tags or {}, "tags")}
+        noted = user_tags.get(NOTE_TAG)
+        if noted is not None and str(noted) != str(description):
+            raise InvalidInputError(
+                f"description={description!r} and the tag {NOTE_TAG}={noted!r} disagree; "
+                "give one."
+            )
+        system[NOTE_TAG] = str(description)
+    merged = {**system, **user_tags}
     checked = [
         RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
         for k, v in merged.items()
@@ -193,7 +207,7 @@ def resume(
     if run_name is not None:
         extra[RUN_NAME_TAG] = run_name
     if description is not None:
-        extra["mlflow.note.content"] = description
+        extra[NOTE_TAG] = description
     if extra:  # as MLflow does, arguments given when resuming update the run
         active.set_tags(extra)
     return active
