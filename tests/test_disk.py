@@ -368,3 +368,46 @@ def test_read_bytes_reads_whole_files(tmp_path: Path, size: int) -> None:
     path = tmp_path / "f"
     path.write_bytes(data)
     assert read_bytes(str(path)) == data
+
+
+def _pyyaml_bytes(data: dict[str, Any]) -> bytes:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    text = yaml.dump(
+        data, Dumper=dumper, default_flow_style=False, allow_unicode=True, sort_keys=True
+    )
+    return text.encode("utf-8")
+
+
+def test_meta_yaml_files_are_byte_identical_to_mlflows(tmp_path: Path) -> None:
+    import tracklib
+
+    tracklib.set_tracking_uri(str(tmp_path / "store"))
+    with tracklib.start_run(experiment="my first exp", run_name="h40 d0.2"):
+        pass
+    client = tracklib.Client()
+    client.delete_run(client.create_run("0").info.run_id)
+    metas = list((tmp_path / "store").rglob("meta.yaml"))
+    assert len(metas) == 4  # Default, "my first exp" and two runs
+    for path in metas:
+        assert path.read_bytes() == _pyyaml_bytes(yaml.safe_load(path.read_bytes())), path
+
+
+def test_dump_yaml_matches_pyyaml_byte_for_byte_on_common_values() -> None:
+    hypothesis = pytest.importorskip("hypothesis")
+    st = pytest.importorskip("hypothesis.strategies")
+    text = st.text(st.sampled_from(list("abcXYZ019_-./: ")), max_size=60)
+    values = st.one_of(
+        st.none(), st.booleans(), st.integers(), text, st.builds(list), st.builds(dict)
+    )
+
+    @hypothesis.settings(
+        max_examples=500,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
+    @hypothesis.given(st.dictionaries(st.from_regex(r"\A[a-z_]{1,12}\Z"), values, min_size=1))
+    def check(data: dict[str, Any]) -> None:
+        assert disk.dump_yaml(data) == _pyyaml_bytes(data)
+
+    check()

@@ -138,8 +138,7 @@ def create(
         noted = user_tags.get(NOTE_TAG)
         if noted is not None and str(noted) != str(description):
             raise InvalidInputError(
-                f"description={description!r} and the tag {NOTE_TAG}={noted!r} disagree; "
-                "give one."
+                f"description={description!r} and the tag {NOTE_TAG}={noted!r} disagree; give one."
             )
         system[NOTE_TAG] = str(description)
     merged = {**system, **user_tags}

@@ -34,6 +34,13 @@ OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
 # Strings that PyYAML would read back as something other than the same string.
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_\-./]*$")
+# What PyYAML may write plain in block context (no indicator first, no ': ', no trailing ':'
+# or space); strings up to _SHORT characters, which it never folds onto a second line.
+_PLAIN_SHAPE = re.compile(r"^(?:[A-Za-z0-9_./]|[-:](?=[^ ]))[A-Za-z0-9_\-./: ]*(?<![: ])$")
+_SHORT = 60
+_STR_TAG = "tag:yaml.org,2002:str"
+_resolver: Any = None  # PyYAML's implicit-type resolver and ScalarNode class, loaded lazily
+_scalar_node: Any = None
 _YAML_WORDS = frozenset(
     w
     for base in ("null", "true", "false", "yes", "no", "on", "off")
@@ -167,6 +174,7 @@ def iter_key_files(folder: str) -> Iterator[tuple[str, str]]:
 
 
 def _yaml_scalar(value: Any) -> str | None:
+    """The scalar as PyYAML's safe dumper writes it, or None to leave it to PyYAML."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -175,12 +183,27 @@ def _yaml_scalar(value: Any) -> str | None:
         return str(value)
     if isinstance(value, (list, dict)) and not value:
         return "[]" if isinstance(value, list) else "{}"
-    if isinstance(value, str):
-        if _PLAIN_SAFE.match(value) and value not in _YAML_WORDS:
+    if isinstance(value, str) and len(value) <= _SHORT and value.isprintable():
+        if plain_yaml_string(value):
             return value
-        if value.isprintable():
+        if value.strip() == value and value:
             return "'" + value.replace("'", "''") + "'"
     return None
+
+
+def plain_yaml_string(text: str) -> bool:
+    """Whether ``text`` is written plain (unquoted) by PyYAML and so read back as a string."""
+    return bool(_PLAIN_SHAPE.match(text)) and ": " not in text and _resolves_to_str(text)
+
+
+def _resolves_to_str(text: str) -> bool:
+    """Whether YAML reads ``text`` back as a string (not a bool, number, null or date)."""
+    global _resolver, _scalar_node
+    if _resolver is None:
+        import yaml  # already loaded by the first meta.yaml read of the process
+
+        _resolver, _scalar_node = yaml.resolver.Resolver(), yaml.ScalarNode
+    return bool(_resolver.resolve(_scalar_node, text, (True, False)) == _STR_TAG)
 
 
 def dump_yaml(data: Mapping[str, Any]) -> bytes:

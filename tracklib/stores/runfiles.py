@@ -22,6 +22,7 @@ from tracklib.stores.disk import (
     iter_key_files,
     load_yaml,
     parse_metric_lines,
+    plain_yaml_string,
     read_bytes,
     read_text,
     read_value_files,
@@ -175,13 +176,6 @@ def read_run(run_dir: str, meta: dict[str, Any] | None = None) -> Run:
 
 _META_LINE = re.compile(r"([a-z_]+): (.*)")
 _META_INT = re.compile(r"-?[1-9][0-9]*|0")
-# Plain YAML scalars that can only load as this same string (no bool/null/number/date).
-_META_PLAIN = re.compile(r"[A-Za-z_/](?:[\w\-./]|:(?=[^ ])| (?=[\w\-./]))*", re.ASCII)
-_YAML_NON_STRINGS = frozenset(
-    w
-    for base in ("null", "true", "false", "yes", "no", "on", "off")
-    for w in (base, base.capitalize(), base.upper())
-)
 
 
 def parse_flat_meta(data: bytes) -> dict[str, Any] | None:
@@ -189,7 +183,8 @@ def parse_flat_meta(data: bytes) -> dict[str, Any] | None:
     PyYAML, which costs ~100 us a file; None when anything is unusual (then use PyYAML).
 
     Only forms whose YAML meaning is unambiguous are taken: ``null``, ``[]``, decimal
-    integers, single-quoted strings and plain ASCII words; anything else returns None.
+    integers, single-quoted strings and plain strings as PyYAML writes them (checked with its
+    own type resolver); anything else returns None.
     """
     try:
         text = data.decode("utf-8")
@@ -211,7 +206,7 @@ def parse_flat_meta(data: bytes) -> dict[str, Any] | None:
             meta[key] = int(raw)
         elif len(raw) >= 2 and raw[0] == raw[-1] == "'" and "'" not in raw[1:-1].replace("''", ""):
             meta[key] = raw[1:-1].replace("''", "'")
-        elif _META_PLAIN.fullmatch(raw) and raw not in _YAML_NON_STRINGS:
+        elif plain_yaml_string(raw):
             meta[key] = raw
         else:
             return None
