@@ -9,13 +9,11 @@ that lists them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 
 from tracklib.client import Client
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
-from tracklib.stores import runfiles
 from tracklib.stores.file import FileStore
 
 FULL_ID_LENGTH = 32
@@ -72,13 +70,8 @@ def resolve_all(client: Client, refs: Iterable[str]) -> list[str]:
 def all_run_ids(client: Client) -> list[str]:
     """Every run id of the store, deleted runs included."""
     store = client.store
-    if isinstance(store, FileStore):
-        # Folder names are the run ids: listing folders beats reading every run's files.
-        return [
-            os.path.basename(run_dir)
-            for experiment_dir in store._experiment_dirs(ViewType.ALL)
-            for run_dir in runfiles.run_dirs(experiment_dir)
-        ]
+    if isinstance(store, FileStore):  # listing folders beats reading every run's files
+        return store.run_ids()
     experiments = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
     runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=MAX_SEARCH)
     return [run.info.run_id for run in runs]

@@ -127,6 +127,14 @@ class FileStore(ExperimentFolders):
         """
         return self._run_dir(run_id)
 
+    def run_ids(self) -> list[str]:
+        """Every run id of the store, deleted runs and experiments included (folder names)."""
+        return [
+            os.path.basename(run_dir)
+            for experiment_dir in self._experiment_dirs(ViewType.ALL)
+            for run_dir in runfiles.run_dirs(experiment_dir)
+        ]
+
     def _run_dir(self, run_id: str) -> str:
         cached = self._run_dirs.get(run_id)
         if cached is not None and os.path.isdir(cached):
