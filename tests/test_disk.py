@@ -395,18 +395,24 @@ def test_meta_yaml_files_are_byte_identical_to_mlflows(tmp_path: Path) -> None:
 def test_dump_yaml_matches_pyyaml_byte_for_byte_on_common_values() -> None:
     hypothesis = pytest.importorskip("hypothesis")
     st = pytest.importorskip("hypothesis.strategies")
-    text = st.text(st.sampled_from(list("abcXYZ019_-./: ")), max_size=60)
+    edge = ["...", "---", "...x", "--- a", "-", ":", "a:", ":a", "0.", ".5", "1e3", "1:20"]
+    edge += ["0o7", "0b1", "+1", "1_0", "2001-12-14", "yes", "Null", "~", "it's", "-x"]
+    text = st.one_of(
+        st.text(st.sampled_from(list("abcXYZ019_-./: '")), max_size=70), st.sampled_from(edge)
+    )
     values = st.one_of(
         st.none(), st.booleans(), st.integers(), text, st.builds(list), st.builds(dict)
     )
+    long_keys = st.sampled_from(["effective_trace_archival_retention", "artifact_location"])
+    keys = st.one_of(st.from_regex(r"\A[a-z_]{1,12}\Z"), long_keys)
 
     @hypothesis.settings(
-        max_examples=500,
+        max_examples=1000,
         deadline=None,
         database=None,
         suppress_health_check=list(hypothesis.HealthCheck),
     )
-    @hypothesis.given(st.dictionaries(st.from_regex(r"\A[a-z_]{1,12}\Z"), values, min_size=1))
+    @hypothesis.given(st.dictionaries(keys, values, min_size=1, max_size=6))
     def check(data: dict[str, Any]) -> None:
         assert disk.dump_yaml(data) == _pyyaml_bytes(data)
 

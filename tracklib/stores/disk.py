@@ -36,8 +36,9 @@ OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_\-./]*$")
 # What PyYAML may write plain in block context (no indicator first, no ': ', no trailing ':'
 # or space); strings up to _SHORT characters, which it never folds onto a second line.
-_PLAIN_SHAPE = re.compile(r"^(?:[A-Za-z0-9_./]|[-:](?=[^ ]))[A-Za-z0-9_\-./: ]*(?<![: ])$")
+_PLAIN_SHAPE = re.compile(r"^(?:[A-Za-z0-9_./]|[-:](?=[^ ]))[A-Za-z0-9_\-./: ']*(?<![: ])$")
 _SHORT = 60
+_WIDTH = 80  # PyYAML's best_width: it folds text with spaces past this column
 _STR_TAG = "tag:yaml.org,2002:str"
 _resolver: Any = None  # PyYAML's implicit-type resolver and ScalarNode class, loaded lazily
 _scalar_node: Any = None
@@ -193,7 +194,12 @@ def _yaml_scalar(value: Any) -> str | None:
 
 def plain_yaml_string(text: str) -> bool:
     """Whether ``text`` is written plain (unquoted) by PyYAML and so read back as a string."""
-    return bool(_PLAIN_SHAPE.match(text)) and ": " not in text and _resolves_to_str(text)
+    return (
+        bool(_PLAIN_SHAPE.match(text))
+        and ": " not in text
+        and not text.startswith(("---", "..."))  # document markers
+        and _resolves_to_str(text)
+    )
 
 
 def _resolves_to_str(text: str) -> bool:
@@ -216,6 +222,8 @@ def dump_yaml(data: Mapping[str, Any]) -> bytes:
     lines = []
     for key in sorted(data):
         scalar = _yaml_scalar(data[key])
+        if scalar is not None and " " in scalar and len(key) + 2 + len(scalar) > _WIDTH:
+            scalar = None  # PyYAML would fold the line at a space: let it write the file
         # A key such as 'true' or 'null' must be quoted too; PyYAML does that.
         if scalar is None or not _PLAIN_SAFE.match(key) or key in _YAML_WORDS:
             return _pyyaml_dump(data)
