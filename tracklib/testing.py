@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import tempfile
 import threading
 import time
 import uuid
@@ -45,10 +44,9 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, RunStateError
-from tracklib.stores.artifacts import _check_source
+from tracklib.memartifacts import ArtifactTree, check_clash
 from tracklib.stores.experiments import DEFAULT_EXPERIMENT_ID, new_experiment_id
 from tracklib.stores.runfiles import RUN_NAME_TAG, page, param_conflict
-from tracklib.validation import artifact_subpath
 
 MEMORY_SCHEME = "memory:"
 _ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
@@ -60,25 +58,11 @@ class _RunRecord:
     params: dict[str, str] = dataclasses.field(default_factory=dict)
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
     metrics: dict[str, list[Metric]] = dataclasses.field(default_factory=dict)
-    artifacts: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    artifacts: ArtifactTree = dataclasses.field(default_factory=lambda: ArtifactTree())
 
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def _check_clash(kind: str, existing: Iterable[str], key: str) -> None:
-    """Refuse ``a`` next to ``a/b``: on disk a key with ``/`` is a folder, so both cannot be.
-
-    Raises:
-        InvalidInputError: ``key`` and an existing key clash.
-    """
-    for old in existing:
-        if old.startswith(key + "/") or key.startswith(old + "/"):
-            raise InvalidInputError(
-                f"The {kind} key {key!r} clashes with the {kind} key {old!r}: 'a' and 'a/b' "
-                "cannot both exist, because keys with '/' are stored as folders."
-            )
 
 
 class InMemoryStore:
@@ -303,7 +287,7 @@ class InMemoryStore:
         ):
             seen = set(existing)
             for key in (k for k in keys if k not in existing):
-                _check_clash(kind, seen, key)
+                check_clash(kind, seen, key)
                 seen.add(key)
         record.params.update(new_params)
         for tag in tags:
@@ -361,12 +345,7 @@ class InMemoryStore:
             InvalidInputError: The file is missing or ``artifact_path`` escapes the run.
         """
         self._record(run_id, writable=True)
-        source = _check_source(local_path, want_dir=False)
-        target = "/".join(
-            p for p in (artifact_subpath(artifact_path), os.path.basename(source)) if p
-        )
-        with open(source, "rb") as f:
-            self._put(run_id, {target: f.read()})
+        self._put(run_id, ArtifactTree.read_file(local_path, artifact_path))
 
     def log_artifacts(
         self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None
@@ -377,16 +356,7 @@ class InMemoryStore:
             InvalidInputError: The folder is missing or ``artifact_path`` escapes the run.
         """
         self._record(run_id, writable=True)
-        source = _check_source(local_dir, want_dir=True)
-        prefix = [p for p in artifact_subpath(artifact_path).split("/") if p]
-        files = {}
-        for folder, _, names in os.walk(source, followlinks=True):
-            rel = os.path.relpath(folder, source)
-            parts = [*prefix, *([] if rel == "." else rel.split(os.sep))]
-            for name in names:
-                with open(os.path.join(folder, name), "rb") as f:
-                    files["/".join([*parts, name])] = f.read()
-        self._put(run_id, files)
+        self._put(run_id, ArtifactTree.read_folder(local_dir, artifact_path))
 
     def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
         """Store bytes as the artifact file ``artifact_file``.
@@ -394,26 +364,11 @@ class InMemoryStore:
         Raises:
             InvalidInputError: ``artifact_file`` is empty or escapes the run.
         """
-        sub = artifact_subpath(artifact_file, "artifact_file")
-        if not sub:
-            raise InvalidInputError("artifact_file must name a file, e.g. 'notes/readme.txt'.")
-        self._put(run_id, {sub: bytes(data)})
+        self._put(run_id, ArtifactTree.one_file(data, artifact_file))
 
     def _put(self, run_id: str, files: Mapping[str, bytes]) -> None:
         with self._lock:
-            stored = self._record(run_id, writable=True).artifacts
-            for path in files:
-                _check_clash("artifact", stored, path)
-            stored.update(files)
-
-    def _select(self, run_id: str, path: str | None) -> tuple[str, bytes | None, dict[str, bytes]]:
-        """Return (subpath, its bytes if it is a file, {path below it: bytes})."""
-        sub = artifact_subpath(path, "path")
-        prefix = f"{sub}/" if sub else ""
-        with self._lock:
-            files = self._record(run_id).artifacts
-            below = {k[len(prefix) :]: v for k, v in files.items() if k.startswith(prefix)}
-            return sub, files.get(sub), below
+            self._record(run_id, writable=True).artifacts.put(files)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """List the artifacts directly under ``path`` (run-relative paths, sorted).
@@ -421,13 +376,8 @@ class InMemoryStore:
         Raises:
             NotFoundError: No run has this id.
         """
-        sub, _, below = self._select(run_id, path)
-        entries = {}
-        for rel, data in below.items():
-            head, is_dir, _ = rel.partition("/")
-            full = f"{sub}/{head}" if sub else head
-            entries[full] = FileInfo(full, bool(is_dir), None if is_dir else len(data))
-        return sorted(entries.values(), key=lambda info: info.path)
+        with self._lock:
+            return self._record(run_id).artifacts.list(path)
 
     def download_artifacts(
         self, run_id: str, path: str | None, dst_path: str | os.PathLike[str] | None
@@ -440,19 +390,9 @@ class InMemoryStore:
         Raises:
             NotFoundError: No such run or artifact.
         """
-        sub, single, below = self._select(run_id, path)
-        files = below if single is None else {"": single}
-        if sub and not files:
-            raise NotFoundError(f"No artifact at {sub!r} in run {run_id}.")
-        dst = tempfile.mkdtemp(prefix="tracklib-") if dst_path is None else os.fspath(dst_path)
-        target = os.path.join(dst, os.path.basename(sub) if sub else "artifacts")
-        os.makedirs(target if single is None else dst, exist_ok=True)
-        for rel, data in files.items():
-            file_path = os.path.join(target, *rel.split("/")) if rel else target
-            os.makedirs(os.path.dirname(file_path), exist_ok=True)
-            with open(file_path, "wb") as f:
-                f.write(data)
-        return target
+        with self._lock:
+            tree = self._record(run_id).artifacts
+        return tree.download(path, dst_path, run_id)
 
 
 _memory_stores: dict[str, InMemoryStore] = {}

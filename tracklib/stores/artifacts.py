@@ -61,7 +61,7 @@ def _inside(root: str, subpath: str, what: str) -> str:
     return os.path.join(root, *subpath.split("/")) if subpath else root
 
 
-def _check_source(local: str | os.PathLike[str], want_dir: bool) -> str:
+def check_source(local: str | os.PathLike[str], want_dir: bool) -> str:
     path = os.fspath(local)
     if want_dir and not os.path.isdir(path):
         raise InvalidInputError(f"log_artifacts: {path!r} is not an existing folder.")
@@ -78,7 +78,7 @@ def copy_file(root: str, local: str | os.PathLike[str], artifact_path: str | Non
         InvalidInputError: The file is missing, the target escapes ``root``, or a file and
             a folder would share a path.
     """
-    source = _check_source(local, want_dir=False)
+    source = check_source(local, want_dir=False)
     sub = artifact_subpath(artifact_path)
     folder = _inside(root, sub, "artifact_path")
     rel = "/".join(p for p in (sub, os.path.basename(source)) if p)
@@ -94,7 +94,7 @@ def copy_tree(root: str, local_dir: str | os.PathLike[str], artifact_path: str |
     Raises:
         InvalidInputError: The folder is missing, or the target escapes ``root``.
     """
-    source = _check_source(local_dir, want_dir=True)
+    source = check_source(local_dir, want_dir=True)
     folder = _inside(root, artifact_subpath(artifact_path), "artifact_path")
     os.makedirs(folder, exist_ok=True)
     shutil.copytree(source, folder, dirs_exist_ok=True)
