@@ -451,7 +451,8 @@ def _auth_header(server: _Scripted, uri: str | None = None) -> str | None:
     return server.seen[-1][2].get("Authorization")
 
 
-def test_auth_headers(scripted: _Scripted, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auth_headers(scripted: _Scripted, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.mlflow/credentials of the machine's
     assert _auth_header(scripted) is None
     monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "mlflow-token")
     assert _auth_header(scripted) == "Bearer mlflow-token"
@@ -467,6 +468,21 @@ def test_auth_headers(scripted: _Scripted, monkeypatch: pytest.MonkeyPatch) -> N
     assert _auth_header(scripted, with_userinfo) == "Basic " + base64.b64encode(b"bob:pw").decode()
     agent = scripted.seen[-1][2]["User-Agent"]
     assert agent == f"tracklib/{importlib.metadata.version('tracklib')}"
+
+
+def test_mlflow_credentials_file(
+    scripted: _Scripted, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in _AUTH_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".mlflow").mkdir()
+    (tmp_path / ".mlflow" / "credentials").write_text(
+        "[mlflow]\nmlflow_tracking_username = carol\nmlflow_tracking_password = from-file\n"
+    )
+    assert _auth_header(scripted) == "Basic " + base64.b64encode(b"carol:from-file").decode()
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "from-env")  # the environment wins
+    assert _auth_header(scripted) == "Basic " + base64.b64encode(b"carol:from-env").decode()
 
 
 def test_credentials_never_shown(

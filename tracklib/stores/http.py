@@ -132,9 +132,14 @@ class _HeaderAuth(requests.auth.AuthBase):
 def _auth_from_env(
     env: Mapping[str, str], url_user: str | None, url_password: str | None
 ) -> _HeaderAuth | None:
-    """Basic (username + password) wins over a token, as in MLflow; URL user-info comes last."""
-    user = _first(env, config.USERNAME_VARS)
-    password = _first(env, config.PASSWORD_VARS)
+    """Basic (username + password) wins over a token, as in MLflow; URL user-info comes last.
+
+    A username or password not set in the environment comes from MLflow's credentials file,
+    ``~/.mlflow/credentials`` (section ``[mlflow]``), as MLflow's client reads it.
+    """
+    file_user, file_password = _credentials_file()
+    user = _first(env, config.USERNAME_VARS) or file_user
+    password = _first(env, config.PASSWORD_VARS) or file_password
     token = _first(env, config.TOKEN_VARS)
     if user and password:
         return _basic(user, password)
@@ -143,6 +148,21 @@ def _auth_from_env(
     if url_user is not None:
         return _basic(url_user, url_password or "")
     return None
+
+
+def _credentials_file() -> tuple[str | None, str | None]:
+    """(username, password) from ``~/.mlflow/credentials``; (None, None) without one."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(os.path.join(os.path.expanduser("~"), ".mlflow", "credentials"), "utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None, None
+    if not parser.has_section("mlflow"):
+        return None, None
+    section = parser["mlflow"]
+    return section.get("mlflow_tracking_username"), section.get("mlflow_tracking_password")
 
 
 def _basic(user: str, password: str) -> _HeaderAuth:
