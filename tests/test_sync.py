@@ -7,16 +7,23 @@ pushes to an MLflow server through the REST store.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import tracklib
+from tracklib import sync
 from tracklib.entities import Metric
 from tracklib.errors import StoreUnavailableError
 from tracklib.stores.file import FileStore
 from tracklib.sync import Replicator
+
+
+@pytest.fixture(autouse=True)
+def _short_settle_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "SETTLE_PAUSE", 0.5)  # longer than AppliesLate's 0.2 s lag
 
 
 def _log_offline(root: Path) -> tuple[str, str]:
@@ -151,3 +158,36 @@ def test_metric_values_keep_timestamps_and_steps(tmp_path: Path) -> None:
     remote = tracklib.Client(str(dst))
     (synced,) = remote.search_runs(experiment_names=["offline"])
     assert remote.get_metric_history(synced.info.run_id, "m") == points
+
+
+class AppliesLate(FileStore):
+    """A target whose answer times out while it is still applying the batch (slow server)."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(root)
+        self.failed = False
+        self.late: list[threading.Thread] = []
+
+    def log_batch(self, run_id: str, metrics: Any = (), params: Any = (), tags: Any = ()) -> None:
+        if metrics and not self.failed:
+            self.failed = True
+            apply = threading.Timer(0.2, super().log_batch, (run_id, metrics, params, tags))
+            apply.start()
+            self.late.append(apply)
+            raise StoreUnavailableError("read timed out (the server is still working on it)")
+        super().log_batch(run_id, metrics, params, tags)
+
+
+def test_a_batch_still_being_applied_is_not_sent_again(tmp_path: Path) -> None:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    _, child_id = _log_offline(src)
+    target = AppliesLate(str(dst))
+    with pytest.raises(StoreUnavailableError):
+        Replicator(target, str(dst)).sync_store(str(src))
+    Replicator(target, str(dst)).sync_store(str(src))  # recounts while the batch lands
+    for late in target.late:
+        late.join()
+    remote = tracklib.Client(str(dst))
+    child = _by_name(remote)["child"]
+    history = remote.get_metric_history(child.info.run_id, "loss")
+    assert history == tracklib.Client(str(src)).get_metric_history(child_id, "loss")

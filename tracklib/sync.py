@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ STATE_PREFIX = ".tracklib-sync-"
 SOURCE_TAG = "tracklib.sourceRunId"
 PARENT_TAG = "mlflow.parentRunId"
 _BATCH = {"metrics": 1000, "params": 100, "tags": 100}
+SETTLE_PAUSE = 1.0  # seconds between two counts when settling a lost answer
+SETTLE_ROUNDS = 5
 
 
 @dataclass
@@ -303,8 +306,9 @@ class Replicator:
         offsets: dict[str, list[int]] = state.setdefault("metrics", {})
         files = dict(iter_key_files(os.path.join(run_dir, "metrics")))
         if state.get("unsettled") and not self.dry_run:  # an answer was lost: recount all
+            counts = self._stable_counts(remote_id, list(files))
             for key, path in files.items():
-                offsets[key] = self._settled(remote_id, key, path)
+                offsets[key] = [offset_after_lines(path, counts[key]), counts[key]]
             state["unsettled"] = False
             self._save(run_dir, state)
         for key, path in sorted(files.items()):
@@ -328,6 +332,22 @@ class Replicator:
                 self._save(run_dir, state)
                 self.stats.points += len(chunk)
                 self.progress(self.stats)
+
+    def _stable_counts(self, remote_id: str, keys: list[str]) -> dict[str, int]:
+        """The target's point count of each key, once it has stopped changing.
+
+        After a timeout the server may still be applying the request whose answer was lost;
+        a count taken meanwhile would be too low and the batch would be sent twice. So the
+        counts are taken again after a pause until two agree (a few rounds at most).
+        """
+        counts = {k: len(self.target.get_metric_history(remote_id, k)) for k in keys}
+        for _ in range(SETTLE_ROUNDS):
+            time.sleep(SETTLE_PAUSE)
+            again = {k: len(self.target.get_metric_history(remote_id, k)) for k in keys}
+            if again == counts:
+                break
+            counts = again
+        return counts
 
     def _settled(self, remote_id: str, key: str, path: str) -> list[int]:
         """The checkpoint of one metric as the target really holds it: its point count, and
