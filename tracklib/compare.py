@@ -18,6 +18,7 @@ from typing import Any
 from tracklib import tables
 from tracklib.entities import Run
 from tracklib.runids import short_ids
+from tracklib.stores.wire import encode_double
 from tracklib.tables import Cell
 
 HIGHER_IS_BETTER = frozenset(
@@ -90,7 +91,7 @@ def to_json(runs: Sequence[Run], rows: Sequence[Row]) -> dict[str, Any]:
                 "kind": row.kind,
                 "key": row.key,
                 "values": {
-                    run_id: (tables.json_number(v) if isinstance(v, float) else v)
+                    run_id: (encode_double(v) if isinstance(v, float) else v)
                     for run_id, v in zip(ids, row.values, strict=True)
                 },
                 "differs": row.differs,

@@ -13,6 +13,7 @@ from tracklib.client import Client
 from tracklib.entities import Experiment, FileInfo, Metric, Run, ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.runids import short_ids
+from tracklib.stores.wire import encode_double
 from tracklib.tables import Cell
 
 SYSTEM_TAG_PREFIX = "mlflow."
@@ -98,7 +99,7 @@ def run_json(run: Run) -> dict[str, Any]:
         "end_time": info.end_time,
         "artifact_uri": info.artifact_uri,
         "params": dict(run.data.params),
-        "metrics": {k: tables.json_number(v) for k, v in run.data.metrics.items()},
+        "metrics": {k: encode_double(v) for k, v in run.data.metrics.items()},
         "tags": dict(run.data.tags),
     }
 
@@ -295,8 +296,7 @@ def _artifact_size(info: FileInfo) -> str:
 def history_json(points: Sequence[Metric]) -> list[dict[str, Any]]:
     """``tracklib history --json``: one object per point (timestamp in epoch ms)."""
     return [
-        {"step": p.step, "value": tables.json_number(p.value), "timestamp": p.timestamp}
-        for p in points
+        {"step": p.step, "value": encode_double(p.value), "timestamp": p.timestamp} for p in points
     ]
 
 

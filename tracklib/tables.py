@@ -201,12 +201,3 @@ def size(n_bytes: int | None) -> str:
             return f"{n_bytes} B" if unit == "B" else f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{n_bytes} B"  # pragma: no cover - unreachable
-
-
-def json_number(value: float) -> float | str:
-    """A float for strict JSON: NaN and infinities as the strings protobuf's JSON uses."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value

@@ -13,10 +13,8 @@ import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from tracklib.entities import Experiment, Metric, Param, Run, RunData, RunInfo, RunStatus, RunTag
 from tracklib.errors import (
@@ -27,6 +25,9 @@ from tracklib.errors import (
     StoreError,
     StoreUnavailableError,
 )
+
+if TYPE_CHECKING:  # annotations only: the CLI uses encode_double without requests
+    import requests
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
