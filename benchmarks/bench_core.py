@@ -14,7 +14,13 @@ What it measures (the figures of the core issue):
 3. An empty run (``start_run`` + ``end_run``) on the file store: median over N runs after a
    warm-up, and the ratio. tracklib is timed twice: with its defaults (every run stores the
    environment snapshot as artifacts, see docs/environment.md) and with
-   ``TRACKLIB_CAPTURE_ENV=0`` (the core alone).
+   ``TRACKLIB_CAPTURE_ENV=0`` (the core alone). A third row times the bare system calls
+   any writer of MLflow's layout must make for one run (5 folders, 4 system-tag files,
+   meta.yaml written and replaced through temp files), with no library at all: the floor
+   that the file system sets on this machine.
+
+``--dir DIR`` puts the temporary folders in DIR instead of the system's temp folder; with
+``--dir /dev/shm`` (tmpfs) the disk drops out and what remains is each library's own cost.
 
 Each library is measured in its own fresh interpreter (a ``--worker`` subprocess of this
 script) working in its own fresh temporary folder, so neither import skews the other. The
@@ -154,6 +160,32 @@ def _timer_overhead_ns() -> int:
     return int(statistics.median(samples))
 
 
+def _layout_floor(folder: str, count: int) -> dict[str, int]:
+    """Time the bare system calls of one run in MLflow's layout (no library involved)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    meta = b"k: v\n" * 14
+
+    def create(path: str, data: bytes) -> None:
+        fd = os.open(path, flags, 0o644)
+        os.write(fd, data)
+        os.close(fd)
+
+    def one_run(i: int) -> None:
+        run = os.path.join(folder, f"{i:032x}")
+        os.mkdir(run)
+        create(f"{run}/meta.tmp", meta)
+        os.rename(f"{run}/meta.tmp", f"{run}/meta.yaml")
+        for sub in ("metrics", "params", "artifacts", "tags"):
+            os.mkdir(f"{run}/{sub}")
+        for tag in ("mlflow.user", "mlflow.source.name", "mlflow.source.type", "mlflow.runName"):
+            create(f"{run}/tags/{tag}", b"value")
+        create(f"{run}/meta.tmp", meta)
+        os.replace(f"{run}/meta.tmp", f"{run}/meta.yaml")
+
+    os.makedirs(folder)
+    return _time_runs(one_run, count)
+
+
 def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
     """Measure one library in this (fresh) interpreter, in the current folder."""
     import importlib
@@ -182,6 +214,8 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
             os.environ["TRACKLIB_CAPTURE_ENV"] = "0"
         empty[mode] = _time_runs(empty_run, empty_runs)
     os.environ.pop("TRACKLIB_CAPTURE_ENV", None)
+    if library == "tracklib":
+        empty["floor"] = _layout_floor(os.path.abspath("floor"), empty_runs)
 
     log_metric = lib.log_metric
     budget = MLFLOW_METRIC_BUDGET_S if library == "mlflow" else None
@@ -205,9 +239,11 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
     }
 
 
-def run_worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
+def run_worker(
+    library: str, metric_calls: int, empty_runs: int, where: str | None
+) -> dict[str, Any]:
     """Run :func:`worker` in a fresh interpreter in a fresh temporary folder."""
-    with tempfile.TemporaryDirectory(prefix=f"bench-{library}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{library}-", dir=where) as tmp:
         out = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--worker", library,
              "--metric-calls", str(metric_calls), "--empty-runs", str(empty_runs)],
@@ -248,11 +284,14 @@ def print_machine() -> None:
         print(f"load    : {one:.2f} {five:.2f} {fifteen:.2f} (1/5/15-min averages, at start)")
 
 
-def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], runs: int) -> None:
+def report(
+    startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], runs: int, where: str
+) -> None:
     """Print the side-by-side table."""
     t, m = startup["tracklib"], startup["mlflow"]
     wt, wm = work["tracklib"], work["mlflow"]
-    print(f"tracklib {wt['version']} vs MLflow {wm['version']} (file store, fresh temp dirs)")
+    print(f"tracklib {wt['version']} vs MLflow {wm['version']} (file store, fresh temp dirs "
+          f"under {where})")  # fmt: skip
     print()
     print(_row("", "tracklib", "MLflow", "MLflow/"))
     print(_row("", "", "", "tracklib"))
@@ -284,6 +323,9 @@ def report(startup: dict[str, dict[str, Any]], work: dict[str, dict[str, Any]], 
                    _ratio(rm["median"], ours["median"])))  # fmt: skip
         print(_row(f"empty run median, CPU ({label})", _us(ours["cpu"]), _us(rm["cpu"]),
                    _ratio(rm["cpu"], ours["cpu"])))  # fmt: skip
+    floor = rt["floor"]
+    print(_row("bare system calls of one run, no library", _us(floor["median"]),
+               _us(rm["median"]), _ratio(rm["median"], floor["median"])))  # fmt: skip
     print()
     print("(*) creates the store folder; tracklib's includes its one environment snapshot per")
     print("    process (TRACKLIB_CAPTURE_ENV), MLflow's its git/context probes and lazy imports.")
@@ -313,6 +355,7 @@ def main() -> None:
     parser.add_argument("--empty-runs", type=int, default=None)
     parser.add_argument("--import-runs", type=int, default=IMPORT_RUNS)
     parser.add_argument("--quick", action="store_true", help="few iterations, for a smoke run")
+    parser.add_argument("--dir", help="put the temporary folders here (e.g. /dev/shm)")
     args = parser.parse_args()
     if args.worker:
         result = worker(args.worker, args.metric_calls, args.empty_runs or 1)
@@ -324,11 +367,11 @@ def main() -> None:
     startup, work = {}, {}
     for library in ("tracklib", "mlflow"):  # tracklib first; each in its own interpreters
         empty = args.empty_runs or (10 if args.quick else EMPTY_RUNS[library])
-        with tempfile.TemporaryDirectory(prefix=f"bench-{library}-start-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{library}-start-", dir=args.dir) as tmp:
             startup[library] = startup_figures(library, args.import_runs, tmp)
-        work[library] = run_worker(library, args.metric_calls, empty)
+        work[library] = run_worker(library, args.metric_calls, empty, args.dir)
     print()
-    report(startup, work, args.import_runs)
+    report(startup, work, args.import_runs, args.dir or tempfile.gettempdir())
 
 
 if __name__ == "__main__":

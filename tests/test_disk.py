@@ -398,7 +398,9 @@ def test_dump_yaml_matches_pyyaml_byte_for_byte_on_common_values() -> None:
     edge = ["...", "---", "...x", "--- a", "-", ":", "a:", ":a", "0.", ".5", "1e3", "1:20"]
     edge += ["0o7", "0b1", "+1", "1_0", "2001-12-14", "yes", "Null", "~", "it's", "-x"]
     text = st.one_of(
-        st.text(st.sampled_from(list("abcXYZ019_-./: '")), max_size=70), st.sampled_from(edge)
+        st.text(st.sampled_from(list("abcXYZ019_-./: '")), max_size=70),
+        st.text(st.sampled_from(list("abcXYZ019_-./:'")), min_size=60, max_size=300),
+        st.sampled_from(edge),
     )
     values = st.one_of(
         st.none(), st.booleans(), st.integers(), text, st.builds(list), st.builds(dict)
@@ -417,3 +419,21 @@ def test_dump_yaml_matches_pyyaml_byte_for_byte_on_common_values() -> None:
         assert disk.dump_yaml(data) == _pyyaml_bytes(data)
 
     check()
+
+
+def test_run_meta_yaml_takes_the_fast_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A normal run's meta.yaml (long file URI, empty legacy fields) never needs PyYAML."""
+    import tracklib
+
+    def no_pyyaml(data: Any) -> bytes:
+        raise AssertionError(f"fell back to PyYAML for {data!r}")
+
+    deep = tmp_path / ("long-folder-name-" * 4) / "store"
+    tracklib.set_tracking_uri(str(deep))
+    tracklib.Client().get_experiment("0")  # the store's own first write may use PyYAML
+    monkeypatch.setattr(disk, "_pyyaml_dump", no_pyyaml)
+    with tracklib.start_run(run_name="fast-path") as run:
+        pass
+    meta = deep / "0" / run.info.run_id / "meta.yaml"
+    assert len(run.info.artifact_uri) > 100
+    assert meta.read_bytes() == _pyyaml_bytes(yaml.safe_load(meta.read_bytes()))

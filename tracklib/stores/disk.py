@@ -11,6 +11,7 @@ content, so neither a crash nor a concurrent writer can leave an empty or torn f
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -35,7 +36,8 @@ OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 # Strings that PyYAML would read back as something other than the same string.
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_\-./]*$")
 # What PyYAML may write plain in block context (no indicator first, no ': ', no trailing ':'
-# or space); strings up to _SHORT characters, which it never folds onto a second line.
+# or space). It folds only at a space, so a string is safe if it is up to _SHORT characters
+# long or has no space at all (a file URI of any length).
 _PLAIN_SHAPE = re.compile(r"^(?:[A-Za-z0-9_./]|[-:](?=[^ ]))[A-Za-z0-9_\-./: ']*(?<![: ])$")
 _SHORT = 60
 _WIDTH = 80  # PyYAML's best_width: it folds text with spaces past this column
@@ -176,6 +178,8 @@ def iter_key_files(folder: str) -> Iterator[tuple[str, str]]:
 
 def _yaml_scalar(value: Any) -> str | None:
     """The scalar as PyYAML's safe dumper writes it, or None to leave it to PyYAML."""
+    if isinstance(value, str):
+        return _str_scalar(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -184,10 +188,17 @@ def _yaml_scalar(value: Any) -> str | None:
         return str(value)
     if isinstance(value, (list, dict)) and not value:
         return "[]" if isinstance(value, list) else "{}"
-    if isinstance(value, str) and len(value) <= _SHORT and value.isprintable():
+    return None
+
+
+@functools.lru_cache(maxsize=512)  # a run's meta.yaml is written at start and again at end
+def _str_scalar(value: str) -> str | None:
+    if value == "":
+        return "''"
+    if (len(value) <= _SHORT or " " not in value) and value.isprintable():
         if plain_yaml_string(value):
             return value
-        if value.strip() == value and value:
+        if value.strip() == value:
             return "'" + value.replace("'", "''") + "'"
     return None
 
@@ -224,12 +235,17 @@ def dump_yaml(data: Mapping[str, Any]) -> bytes:
         scalar = _yaml_scalar(data[key])
         if scalar is not None and " " in scalar and len(key) + 2 + len(scalar) > _WIDTH:
             scalar = None  # PyYAML would fold the line at a space: let it write the file
-        # A key such as 'true' or 'null' must be quoted too; PyYAML does that.
-        if scalar is None or not _PLAIN_SAFE.match(key) or key in _YAML_WORDS:
+        if scalar is None or not _plain_key(key):
             return _pyyaml_dump(data)
         lines.append(f"{key}: {scalar}\n")
     # An empty mapping must still load as {} (an empty file loads as None).
     return "".join(lines).encode("utf-8") if lines else _pyyaml_dump(data)
+
+
+@functools.lru_cache(maxsize=128)
+def _plain_key(key: str) -> bool:
+    # A key such as 'true' or 'null' must be quoted; PyYAML does that.
+    return bool(_PLAIN_SAFE.match(key)) and key not in _YAML_WORDS
 
 
 def _pyyaml_dump(data: Mapping[str, Any]) -> bytes:

@@ -97,7 +97,7 @@ class FileStore(ExperimentFolders):
         run_dir = os.path.join(self._experiment_dir(experiment_id), run_id)
         os.mkdir(run_dir)
         for sub in ("metrics", "params", "artifacts", "tags"):
-            os.mkdir(os.path.join(run_dir, sub))
+            os.mkdir(f"{run_dir}{os.sep}{sub}")
         info = RunInfo(
             run_id=run_id,
             experiment_id=experiment_id,

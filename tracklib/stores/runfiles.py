@@ -35,6 +35,8 @@ RUN_NAME_TAG = "mlflow.runName"
 
 def key_path(run_dir: str, kind: str, key: str) -> str:
     """Return the file of ``key`` under ``<run_dir>/<kind>/`` (``a/b`` -> ``a/b``)."""
+    if os.sep == "/":  # keys are validated: no leading '/', no '//', no '..'
+        return f"{run_dir}/{kind}/{key}"
     return os.path.join(run_dir, kind, *key.split("/"))
 
 
