@@ -19,6 +19,11 @@ What it measures (the figures of the core issue):
    meta.yaml written and replaced through temp files), with no library at all: the floor
    that the file system sets on this machine.
 
+The empty run is timed again in ``--rounds`` pairs of fresh workers (default 5 rounds in
+all, MLflow and tracklib taking turns to go first), because this figure rides on the file
+system, whose speed can drift several-fold within minutes; each round's ratio compares the
+two libraries minutes apart at most, and the spread of the ratios is printed.
+
 ``--dir DIR`` puts the temporary folders in DIR instead of the system's temp folder; with
 ``--dir /dev/shm`` (tmpfs) the disk drops out and what remains is each library's own cost.
 
@@ -217,6 +222,19 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
     if library == "tracklib":
         empty["floor"] = _layout_floor(os.path.abspath("floor"), empty_runs)
 
+    result = {
+        "version": lib.__version__,
+        "import_and_first_use_s": t1 - t0,
+        "cold_run_s": cold_run_s,
+        "empty_run_ns": empty,
+        "timer_overhead_ns": _timer_overhead_ns(),
+    }
+    if metric_calls:  # 0 in the extra rounds, which only time empty runs
+        result["metric_ns"] = _metric_figures(lib, library, metric_calls)
+    return result
+
+
+def _metric_figures(lib: Any, library: str, metric_calls: int) -> dict[str, int]:
     log_metric = lib.log_metric
     budget = MLFLOW_METRIC_BUDGET_S if library == "mlflow" else None
     with lib.start_run():
@@ -225,18 +243,25 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
             _time_calls(lambda i: log_metric("loss", i * 1e-3, step=i), metric_calls, budget)
         )
     return {
-        "version": lib.__version__,
-        "import_and_first_use_s": t1 - t0,
-        "cold_run_s": cold_run_s,
-        "empty_run_ns": empty,
-        "metric_ns": {
-            "n": len(metric_ns),
-            "median": int(statistics.median(metric_ns)),
-            "p90": _percentile(metric_ns, 0.90),
-            "p99": _percentile(metric_ns, 0.99),
-        },
-        "timer_overhead_ns": _timer_overhead_ns(),
+        "n": len(metric_ns),
+        "median": int(statistics.median(metric_ns)),
+        "p90": _percentile(metric_ns, 0.90),
+        "p99": _percentile(metric_ns, 0.99),
     }
+
+
+def extra_rounds(rounds: int, empty: dict[str, int], where: str | None) -> list[dict[str, Any]]:
+    """Empty-run medians from more worker pairs, the order alternating each round.
+
+    The file system's speed drifts over minutes; pairing the libraries round by round keeps
+    that drift out of each round's ratio.
+    """
+    results = []
+    for number in range(rounds):
+        order = ("mlflow", "tracklib") if number % 2 == 0 else ("tracklib", "mlflow")
+        pair = {lib: run_worker(lib, 0, empty[lib], where)["empty_run_ns"] for lib in order}
+        results.append(pair)
+    return results
 
 
 def run_worker(
@@ -347,6 +372,29 @@ def report(
     assert not t["heavy_after_import"], "import tracklib must not import requests or yaml"
 
 
+def report_rounds(first: dict[str, dict[str, Any]], extra: list[dict[str, Any]]) -> None:
+    """Print the empty-run medians of every round and the spread of the ratios."""
+    rounds = [{lib: first[lib]["empty_run_ns"] for lib in first}, *extra]
+    print()
+    print(f"-- empty run, {len(rounds)} rounds of fresh worker pairs (median of each round; "
+          "ratio = MLflow / tracklib in the same round) --")  # fmt: skip
+    print(f"{'round':<6}{'MLflow':>11}{'tracklib':>11}{'ratio':>8}{'no snapshot':>13}{'ratio':>8}"
+          f"{'syscalls':>11}{'ratio':>8}")  # fmt: skip
+    ratios: dict[str, list[float]] = {"default": [], "no_capture": [], "floor": []}
+    for number, pair in enumerate(rounds, 1):
+        theirs = pair["mlflow"]["default"]["median"]
+        cells = []
+        for mode in ratios:
+            ours = pair["tracklib"][mode]["median"]
+            ratios[mode].append(theirs / ours)
+            cells.append(f"{_us(ours):>11}{theirs / ours:>7.1f}x")
+        print(f"{number:<6}{_us(theirs):>11}{cells[0]}  {cells[1]}{cells[2]}")
+    print("median ratio: " + ", ".join(
+        f"{mode} {statistics.median(values):.1f}x (range {min(values):.1f}-{max(values):.1f})"
+        for mode, values in ratios.items()
+    ))  # fmt: skip
+
+
 def main() -> None:
     """Parse the arguments; run as the coordinator or as a one-library worker."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -356,6 +404,7 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=IMPORT_RUNS)
     parser.add_argument("--quick", action="store_true", help="few iterations, for a smoke run")
     parser.add_argument("--dir", help="put the temporary folders here (e.g. /dev/shm)")
+    parser.add_argument("--rounds", type=int, default=5, help="worker pairs for the empty run")
     args = parser.parse_args()
     if args.worker:
         result = worker(args.worker, args.metric_calls, args.empty_runs or 1)
@@ -370,8 +419,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"bench-{library}-start-", dir=args.dir) as tmp:
             startup[library] = startup_figures(library, args.import_runs, tmp)
         work[library] = run_worker(library, args.metric_calls, empty, args.dir)
+    empties = {lib: args.empty_runs or (10 if args.quick else EMPTY_RUNS[lib]) for lib in work}
+    extra = extra_rounds(max(args.rounds - 1, 0), empties, args.dir)
     print()
     report(startup, work, args.import_runs, args.dir or tempfile.gettempdir())
+    report_rounds(work, extra)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def clean_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRACKLIB_CAPTURE_ENV", "0")
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("TRACKLIB_CACHE_DIR", os.fspath(tmp_path / "tracklib-cache"))
     monkeypatch.chdir(tmp_path)
     config.set_tracking_uri(None)
     fluent._active_experiment = None

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+import tracklib
 from tracklib import environment as env
+from tracklib.config import local_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -432,6 +434,28 @@ def test_requirements_and_metadata_files() -> None:
     assert "packages" not in meta
     assert meta["package_count"] == 3
     assert meta["env"] == {"OMP_NUM_THREADS": "2"}
+
+
+def test_restamped_metadata_equals_a_fresh_rendering() -> None:
+    snapshot = env.capture_environment()
+    later = {**snapshot, "start_time": "2031-01-02T03:04:05.678Z"}
+    text = env.restamp_metadata(env.metadata_json(snapshot), snapshot, later["start_time"])
+    assert text == env.metadata_json(later)
+    assert json.loads(text)["start_time"] == "2031-01-02T03:04:05.678Z"
+
+
+def test_later_runs_of_a_process_get_their_own_start_time(client: Any) -> None:
+    times = []
+    for _ in range(2):
+        with tracklib.start_run(capture_env=True) as run:
+            pass
+        folder = Path(local_path(run.info.artifact_uri))
+        times.append(json.loads((folder / "environment" / "metadata.json").read_text()))
+        time.sleep(0.002)  # the start time has millisecond resolution
+    assert times[0]["start_time"] < times[1]["start_time"]
+    assert {k: v for k, v in times[0].items() if k != "start_time"} == {
+        k: v for k, v in times[1].items() if k != "start_time"
+    }
 
 
 def test_snapshot_is_json_serialisable_and_complete() -> None:

@@ -6,9 +6,11 @@ in the tables below must give exactly MLflow's run ids, in MLflow's order.
 
 from __future__ import annotations
 
+import marshal
 import math
 import random
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from tests.mlflow_helpers import run_view
 from tracklib import search
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError
-from tracklib.stores import runfiles
+from tracklib.stores import runfiles, summaries
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
@@ -101,12 +103,23 @@ def _build(root: Path) -> Store:
     return Store(root, client, theirs, experiment_ids, run_ids, starts[len(starts) // 2])
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+@pytest.fixture(scope="module", params=["files", "summaries"])
+def store(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Store]:
+    """The store, searched from its files, or (second pass) from the summary cache."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
         patch.setenv("TRACKLIB_CAPTURE_ENV", "0")
-        yield _build(tmp_path_factory.mktemp("search") / "mlruns")
+        built = _build(tmp_path_factory.mktemp("search") / "mlruns")
+        if request.param == "summaries":
+            patch.setenv(summaries.CACHE_DIR_VAR, str(tmp_path_factory.mktemp("cache")))
+            patch.setattr(summaries, "MIN_RUNS", 0)
+            patch.setattr(summaries, "SETTLE_NS", 0)
+            time.sleep(0.05)  # past the timestamp tick of the last write
+            built.ours.search_runs(built.experiment_ids, "", ViewType.ALL, 1000)
+            cached = (Path(summaries.cache_base()) / "search").glob("*.marshal")
+            entries = sum(len(marshal.loads(path.read_bytes())[2]) for path in cached)
+            assert entries == len(built.run_ids)  # every run is now summarised
+        yield built
 
 
 def _ids(runs: Sequence[Any]) -> list[str]:

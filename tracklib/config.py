@@ -128,6 +128,11 @@ def _passwd_name(uid: int) -> str:
         return "unknown"
 
 
+def flag_enabled(name: str) -> bool:
+    """Whether an on-by-default switch is on: ``0``, ``false``, ``no`` or ``off`` turn it off."""
+    return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def capture_env_enabled() -> bool:
     """Whether runs snapshot their environment (``TRACKLIB_CAPTURE_ENV=0`` turns it off)."""
-    return os.environ.get(CAPTURE_ENV_VAR, "1").strip().lower() not in ("0", "false", "no", "off")
+    return flag_enabled(CAPTURE_ENV_VAR)

@@ -207,6 +207,21 @@ def metadata_json(snapshot: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
+def restamp_metadata(text: str, snapshot: dict[str, Any], start_time: str) -> str:
+    """Returns ``metadata.json`` of ``snapshot`` (rendered as ``text``) with a new start time.
+
+    Later runs of a process reuse its snapshot; re-rendering the indented JSON (pure-Python
+    encoder) for each would cost more than the rest of ``start_run``.
+
+    Args:
+        text: :func:`metadata_json` of ``snapshot``.
+        snapshot: The snapshot ``text`` was rendered from.
+        start_time: The new ``start_time`` (see :func:`utc_now`).
+    """
+    old = f'"start_time": {json.dumps(snapshot["start_time"])}'
+    return text.replace(old, f'"start_time": {json.dumps(start_time)}', 1)
+
+
 def snapshot_files(snapshot: dict[str, Any], diff: str | None) -> dict[str, str]:
     """Returns the files of a run's ``environment/`` artifact folder, as name -> text.
 

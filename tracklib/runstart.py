@@ -170,8 +170,12 @@ def record_environment(run: ActiveRun) -> None:
             _snapshot = (snapshot, environment.snapshot_files(snapshot, diff))
             files = _snapshot[1]
         else:  # packages, git and host do not change under a running process: reuse them
-            snapshot = {**_snapshot[0], "start_time": environment.utc_now()}
-            files = {**_snapshot[1], "metadata.json": environment.metadata_json(snapshot)}
+            first, files = _snapshot
+            snapshot = {**first, "start_time": environment.utc_now()}
+            stamped = environment.restamp_metadata(
+                files["metadata.json"], first, snapshot["start_time"]
+            )
+            files = {**files, "metadata.json": stamped}
         for name, text in files.items():
             run.log_text(text, f"environment/{name}")
         run.set_tags(environment.git_tags(snapshot))

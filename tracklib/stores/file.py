@@ -8,6 +8,7 @@ each write stays whole across crashes and concurrent writers. Metric files stay 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -27,7 +28,7 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import NotFoundError, RunStateError, StoreError
-from tracklib.stores import artifacts, runfiles
+from tracklib.stores import artifacts, runfiles, summaries
 from tracklib.stores.disk import (
     OPEN_APPEND,
     create_file,
@@ -117,6 +118,8 @@ class FileStore(ExperimentFolders):
         runfiles.write_run_meta(run_dir, runfiles.info_to_meta(info))
         self._run_dirs[run_id] = run_dir
         self._writable.add(run_id)
+        with contextlib.suppress(StoreError):  # a remote artifact location: found on use
+            self._artifact_roots[run_id] = artifacts.artifact_root(info.artifact_uri)
         return info
 
     def run_dir(self, run_id: str) -> str:
@@ -341,13 +344,18 @@ class FileStore(ExperimentFolders):
         query = search.parse_query(filter_string, order_by)
         candidates = []
         for experiment_id in experiment_ids:
-            for run_dir in runfiles.run_dirs(self._experiment_dir(experiment_id)):
+            experiment_dir = self._experiment_dir(experiment_id)
+            run_dirs = runfiles.run_dirs(experiment_dir)
+            cache = summaries.open_cache(experiment_dir, len(run_dirs))
+            for run_dir in run_dirs:
                 try:
-                    view = runfiles.RunFiles(run_dir)
+                    view = runfiles.RunFiles(run_dir) if cache is None else cache.view(run_dir)
                     if view_type.admits(view.lifecycle_stage) and query.matches(view):
                         candidates.append(view)
                 except (OSError, StoreError):
                     continue  # a half-created or foreign folder, as MLflow skips it
+            if cache is not None:
+                cache.save()
         ordered = searchresults.sort_runs(candidates, query.order)
         chosen, token = runfiles.page(ordered, max_results, page_token)
         runs = []
