@@ -185,7 +185,99 @@ def test_malformed_entries_are_read_from_the_files(tmp_path: Path, cache_now: No
     expected = _search(client)
     (path,) = (Path(summaries.cache_base()) / "search").glob("*.marshal")
     key = os.path.realpath(root / "0")
-    junk = {ids[0]: ("x",), ids[1]: (1, 2, 3, 4, 5, 6), ids[2]: None}
-    path.write_bytes(marshal.dumps((summaries._FORMAT, key, junk)))
-    assert _search(client) == expected
-    assert set(_cache_entries()) == set(ids)
+    entries = {ids[0]: ("x",), ids[1]: (1, 2, 3, 4, 5, 6), ids[2]: None}
+    for junk in (entries, [1, 2], None, "text"):
+        path.write_bytes(marshal.dumps((summaries._FORMAT, key, junk)))
+        assert _search(client) == expected
+        assert set(_cache_entries()) == set(ids)
+
+
+def test_a_param_caught_empty_mid_rewrite_is_not_cached(
+    tmp_path: Path, cache_now: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow rewrites a param file in place when the same value is logged again."""
+    root = tmp_path / "mlruns"
+    client, ids = _store(root, runs=2)
+    time.sleep(TICK_S)
+    param_file = root / "0" / ids[0] / "params" / "lr"
+    watched = summaries._watched_paths
+
+    def truncated_meanwhile(run_dir: str) -> list[str]:
+        paths = watched(run_dir)
+        if run_dir.endswith(ids[0]):
+            param_file.write_bytes(b"")  # open(path, "w"): the write has not landed yet
+        return paths
+
+    monkeypatch.setattr(summaries, "_watched_paths", truncated_meanwhile)
+    _search(client)
+    monkeypatch.setattr(summaries, "_watched_paths", watched)
+    param_file.write_bytes(b"0.0")  # ...and now it has
+    assert set(_cache_entries()) == {ids[1]}
+    assert _search(client) == _mlflow_search(root)
+
+
+def _damage(root: Path, run_id: str, how: str) -> None:
+    run_dir = root / "0" / run_id
+    if how == "metric line":
+        with open(run_dir / "metrics" / "loss", "ab") as f:
+            f.write(b"garbage line\n")
+    elif how == "tag encoding":
+        (run_dir / "tags" / "note").write_bytes(b"caf\xe9")
+    elif how == "dangling symlink":
+        os.symlink(root / "nowhere", run_dir / "params" / "dangling")
+    else:  # moved into another experiment's folder: its meta.yaml names the old one
+        os.rename(run_dir, root / how / run_id)
+
+
+@pytest.mark.parametrize("how", ["metric line", "tag encoding", "dangling symlink", "moved"])
+def test_unreadable_runs_page_alike_with_and_without_the_cache(
+    tmp_path: Path, cache_now: None, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    root = tmp_path / "mlruns"
+    client, ids = _store(root, runs=4)
+    experiments = ["0"]
+    if how == "moved":
+        experiments.insert(0, client.create_experiment("other"))
+        how = experiments[0]
+    _damage(root, ids[0], how)
+    time.sleep(TICK_S)
+
+    def pages() -> list[Any]:
+        found = []
+        for filter_string in ("", "params.layers = '1'"):
+            for size in (1, 2, 3):
+                token = None
+                while True:
+                    try:
+                        runs = client.search_runs(experiments, filter_string, "ALL", size,
+                                                  page_token=token)  # fmt: skip
+                    except ValueError as exc:  # a whole page that cannot be read
+                        found.append(type(exc).__name__)
+                        break
+                    found.append([r.info.run_id for r in runs])
+                    token = runs.token
+                    if token is None:
+                        break
+        return found
+
+    cached = pages()
+    cached_again = pages()
+    monkeypatch.setenv(summaries.SWITCH_VAR, "0")
+    assert cached == cached_again == pages()
+
+
+def test_a_run_moved_to_another_experiment_is_skipped_before_paging_as_in_mlflow(
+    tmp_path: Path, cache_now: None
+) -> None:
+    root = tmp_path / "mlruns"
+    client, _ = _store(root, runs=3)
+    other = client.create_experiment("other")
+    first = client.search_runs(["0"], "", ViewType.ALL, 1)[0].info.run_id  # on the first page
+    _damage(root, first, other)
+    time.sleep(TICK_S)
+    theirs = mlflow.MlflowClient(tracking_uri=root.as_uri())
+    for _ in range(2):  # filling the cache, then from it
+        ours = client.search_runs([other, "0"], "", ViewType.ALL, 2)
+        ref = theirs.search_runs([other, "0"], "", MlflowViewType.ALL, 2)
+        assert [r.info.run_id for r in ours] == [r.info.run_id for r in ref]
+        assert len(ours) == 2

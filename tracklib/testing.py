@@ -46,7 +46,8 @@ from tracklib.entities import (
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, RunStateError
 from tracklib.memartifacts import ArtifactTree, check_clash
 from tracklib.stores.experiments import DEFAULT_EXPERIMENT_ID, new_experiment_id
-from tracklib.stores.runfiles import RUN_NAME_TAG, page, param_conflict
+from tracklib.stores.runfiles import RUN_NAME_TAG, param_conflict
+from tracklib.stores.runsearch import page
 
 MEMORY_SCHEME = "memory:"
 _ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from tracklib import search, searchresults
+from tracklib import search
 from tracklib.entities import (
     FileInfo,
     LifecycleStage,
@@ -28,7 +28,7 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import NotFoundError, RunStateError, StoreError
-from tracklib.stores import artifacts, runfiles, summaries
+from tracklib.stores import artifacts, runfiles, runsearch
 from tracklib.stores.disk import (
     OPEN_APPEND,
     create_file,
@@ -342,29 +342,8 @@ class FileStore(ExperimentFolders):
             NotFoundError: An experiment does not exist.
         """
         query = search.parse_query(filter_string, order_by)
-        candidates = []
-        for experiment_id in experiment_ids:
-            experiment_dir = self._experiment_dir(experiment_id)
-            run_dirs = runfiles.run_dirs(experiment_dir)
-            cache = summaries.open_cache(experiment_dir, len(run_dirs))
-            for run_dir in run_dirs:
-                try:
-                    view = runfiles.RunFiles(run_dir) if cache is None else cache.view(run_dir)
-                    if view_type.admits(view.lifecycle_stage) and query.matches(view):
-                        candidates.append(view)
-                except (OSError, StoreError):
-                    continue  # a half-created or foreign folder, as MLflow skips it
-            if cache is not None:
-                cache.save()
-        ordered = searchresults.sort_runs(candidates, query.order)
-        chosen, token = runfiles.page(ordered, max_results, page_token)
-        runs = []
-        for view in chosen:
-            try:
-                runs.append(view.read())
-            except (OSError, StoreError):
-                continue
-        return runs, token
+        folders = [self._experiment_dir(experiment_id) for experiment_id in experiment_ids]
+        return runsearch.search_folders(folders, query, view_type, max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts
     def _artifact_root(self, run_id: str) -> str:

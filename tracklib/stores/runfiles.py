@@ -6,13 +6,11 @@ and anything that reads a store without a live FileStore (sync, the CLI).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError, StoreError
@@ -247,7 +245,13 @@ class RunFiles:
         self.meta = meta = read_meta(run_dir)
         self._cache: dict[tuple[str, str], Any] = {}
         run_id = str(meta.get("run_id") or meta.get("run_uuid") or "")
-        if run_id != os.path.basename(run_dir) or meta.get("start_time") is None:
+        experiment_id = str(meta.get("experiment_id", ""))
+        # A run moved to another experiment's folder is skipped before paging, as MLflow does.
+        if (
+            run_id != os.path.basename(run_dir)
+            or experiment_id != os.path.basename(os.path.dirname(run_dir))
+            or meta.get("start_time") is None
+        ):
             raise StoreError(f"{run_dir}/meta.yaml does not describe this run folder.")
 
     @property
@@ -389,27 +393,3 @@ def create_param(run_dir: str, param: Param) -> None:
             old = read_text(path)
             if old != param.value:
                 raise param_conflict(param.key, old, param.value) from None
-
-
-T = TypeVar("T")
-
-
-def page(runs: list[T], max_results: int, page_token: str | None) -> tuple[list[T], str | None]:
-    """Cut one page out of ``runs``; tokens are base64 JSON offsets, like MLflow's.
-
-    Raises:
-        InvalidInputError: The token is malformed or max_results is not positive.
-    """
-    if max_results <= 0:
-        raise InvalidInputError(f"max_results must be positive, got {max_results}.")
-    offset = 0
-    if page_token:
-        try:
-            offset = int(json.loads(base64.b64decode(page_token))["offset"])
-        except (ValueError, KeyError, TypeError):
-            raise InvalidInputError(f"Invalid page_token {page_token!r}.") from None
-    end = offset + max_results
-    token = (
-        base64.b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(runs) else None
-    )
-    return runs[offset:end], token

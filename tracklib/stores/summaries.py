@@ -34,6 +34,7 @@ from typing import Any
 
 from tracklib import config
 from tracklib.entities import Run, RunData
+from tracklib.errors import StoreError
 from tracklib.stores import runfiles
 from tracklib.stores.disk import TMP_PREFIX
 
@@ -80,9 +81,10 @@ def _watched_paths(run_dir: str) -> list[str]:
 
     That is meta.yaml, the params/, metrics/ and tags/ folders (at every depth: a key added
     or removed changes its folder), every metric and tag file (appended to or rewritten in
-    place), and the run folder itself if one of those folders is missing. A param file is
-    written once and never changed (MLflow and tracklib both refuse a new value), so only an
-    empty one (caught between its creation and its write) is watched.
+    place), and the run folder itself if one of those folders is missing. A param's value
+    never changes (MLflow and tracklib both refuse a new one), so only an empty param file
+    is watched. MLflow does rewrite a param file in place when the same value is logged
+    again, and a read may catch it empty in between: see :meth:`SummaryCache._summarise`.
     """
     paths = [f"{run_dir}/meta.yaml"]
     pending = [f"{run_dir}/{kind}" for kind in _KINDS]
@@ -134,7 +136,7 @@ class SummaryCache:
         try:
             with open(self.path, "rb") as handle:
                 content = marshal.loads(handle.read())  # load(handle) reads in tiny pieces
-            if content[0] == _FORMAT and content[1] == self.key:
+            if content[0] == _FORMAT and content[1] == self.key and type(content[2]) is dict:
                 entries: dict[str, Entry] = content[2]
                 return entries
         except (OSError, EOFError, ValueError, TypeError, IndexError, KeyError):
@@ -160,23 +162,26 @@ class SummaryCache:
         return self._summarise(run_dir, run_id)
 
     def _summarise(self, run_dir: str, run_id: str) -> runfiles.RunFiles:
-        paths = _watched_paths(run_dir)
-        stats = [os.stat(p) for p in paths]  # before reading: a later write changes them
-        if max(s.st_ctime_ns for s in stats) >= self.settled_before:
-            return runfiles.RunFiles(run_dir)  # too fresh to cache: read lazily, as always
-        signature = hash(tuple((s.st_ino, s.st_size, s.st_ctime_ns) for s in stats))
         files = runfiles.RunFiles(run_dir)
-        run = files.read()
+        try:
+            paths = _watched_paths(run_dir)
+            stats = [os.stat(p) for p in paths]  # before reading: a later write changes them
+            if max(s.st_ctime_ns for s in stats) >= self.settled_before:
+                return files  # too fresh to cache: read lazily, as always
+            run = files.read()
+        except (OSError, StoreError, ValueError):
+            return files  # unreadable as a whole: searched (and paged) as without the cache
+        if "" in run.data.params.values():
+            # MLflow rewrites a param in place when it is logged again with the same value;
+            # this read may have caught the file empty in between, and param files are not
+            # watched one by one. A run with a truly empty param is just never cached.
+            return files
+        signature = hash(tuple((s.st_ino, s.st_size, s.st_ctime_ns) for s in stats))
         relative = "\n".join(p[len(run_dir) + 1 :] if p != run_dir else "." for p in paths)
         data = run.data
         entry: Entry = (
-            signature,
-            relative,
-            files.meta,
-            dict(data.params),
-            dict(data.tags),
-            dict(data.metrics),
-        )
+            signature, relative, files.meta, dict(data.params), dict(data.tags), dict(data.metrics)
+        )  # fmt: skip
         self.seen[run_id] = entry
         self.changed = True
         return SummaryView(run_dir, entry, run)
