@@ -24,6 +24,9 @@ all, MLflow and tracklib taking turns to go first), because this figure rides on
 system, whose speed can drift several-fold within minutes; each round's ratio compares the
 two libraries minutes apart at most, and the spread of the ratios is printed.
 
+Nothing is deleted until the script ends, and each timed series starts after a ``sync``:
+see :func:`run_worker` and :func:`_settle_disk` for why.
+
 ``--dir DIR`` puts the temporary folders in DIR instead of the system's temp folder; with
 ``--dir /dev/shm`` (tmpfs) the disk drops out and what remains is each library's own cost.
 
@@ -55,6 +58,7 @@ EMPTY_RUNS = {"tracklib": 200, "mlflow": 50}
 WARMUP_RUNS = 5
 MLFLOW_METRIC_BUDGET_S = 60.0  # stop MLflow's metric loop early past this, and say so
 HEAVY_MODULES = ("requests", "yaml")
+SETTLE_S = 1.0
 
 
 # ---------------------------------------------------------------------- helpers
@@ -165,6 +169,16 @@ def _timer_overhead_ns() -> int:
     return int(statistics.median(samples))
 
 
+def _settle_disk() -> None:
+    """Flush what earlier steps wrote, so one series does not pay for another's writeback.
+
+    On a virtual disk with a throughput cap, dirty data left by a previous series slows the
+    metadata operations of the next one several-fold; both libraries get the same pause.
+    """
+    os.sync()
+    time.sleep(SETTLE_S)
+
+
 def _layout_floor(folder: str, count: int) -> dict[str, int]:
     """Time the bare system calls of one run in MLflow's layout (no library involved)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -217,9 +231,11 @@ def worker(library: str, metric_calls: int, empty_runs: int) -> dict[str, Any]:
     for mode in modes:
         if mode == "no_capture":  # the core alone: no environment snapshot artifacts
             os.environ["TRACKLIB_CAPTURE_ENV"] = "0"
+        _settle_disk()
         empty[mode] = _time_runs(empty_run, empty_runs)
     os.environ.pop("TRACKLIB_CAPTURE_ENV", None)
     if library == "tracklib":
+        _settle_disk()
         empty["floor"] = _layout_floor(os.path.abspath("floor"), empty_runs)
 
     result = {
@@ -250,7 +266,7 @@ def _metric_figures(lib: Any, library: str, metric_calls: int) -> dict[str, int]
     }
 
 
-def extra_rounds(rounds: int, empty: dict[str, int], where: str | None) -> list[dict[str, Any]]:
+def extra_rounds(rounds: int, empty: dict[str, int], where: str) -> list[dict[str, Any]]:
     """Empty-run medians from more worker pairs, the order alternating each round.
 
     The file system's speed drifts over minutes; pairing the libraries round by round keeps
@@ -264,18 +280,22 @@ def extra_rounds(rounds: int, empty: dict[str, int], where: str | None) -> list[
     return results
 
 
-def run_worker(
-    library: str, metric_calls: int, empty_runs: int, where: str | None
-) -> dict[str, Any]:
-    """Run :func:`worker` in a fresh interpreter in a fresh temporary folder."""
-    with tempfile.TemporaryDirectory(prefix=f"bench-{library}-", dir=where) as tmp:
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--worker", library,
-             "--metric-calls", str(metric_calls), "--empty-runs", str(empty_runs)],
-            cwd=tmp, env=_clean_env(library), check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-        return result
+def run_worker(library: str, metric_calls: int, empty_runs: int, where: str) -> dict[str, Any]:
+    """Run :func:`worker` in a fresh interpreter in a fresh folder under ``where``.
+
+    The folder is left for the caller to delete at the very end: deleting thousands of files
+    between series makes an ext4 mounted with ``discard`` (as on this VM) trim the freed
+    blocks during the next series' journal commits, which slows its file creations
+    several-fold, round after round.
+    """
+    tmp = tempfile.mkdtemp(prefix=f"bench-{library}-", dir=where)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--worker", library,
+         "--metric-calls", str(metric_calls), "--empty-runs", str(empty_runs)],
+        cwd=tmp, env=_clean_env(library), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 # ---------------------------------------------------------------------- report
@@ -414,13 +434,14 @@ def main() -> None:
         args.metric_calls, args.import_runs = 500, 3
     print_machine()
     startup, work = {}, {}
-    for library in ("tracklib", "mlflow"):  # tracklib first; each in its own interpreters
-        empty = args.empty_runs or (10 if args.quick else EMPTY_RUNS[library])
-        with tempfile.TemporaryDirectory(prefix=f"bench-{library}-start-", dir=args.dir) as tmp:
-            startup[library] = startup_figures(library, args.import_runs, tmp)
-        work[library] = run_worker(library, args.metric_calls, empty, args.dir)
-    empties = {lib: args.empty_runs or (10 if args.quick else EMPTY_RUNS[lib]) for lib in work}
-    extra = extra_rounds(max(args.rounds - 1, 0), empties, args.dir)
+    with tempfile.TemporaryDirectory(prefix="bench-core-", dir=args.dir) as base:
+        for library in ("tracklib", "mlflow"):  # tracklib first; each in its own interpreters
+            empty = args.empty_runs or (10 if args.quick else EMPTY_RUNS[library])
+            start_dir = tempfile.mkdtemp(prefix=f"bench-{library}-start-", dir=base)
+            startup[library] = startup_figures(library, args.import_runs, start_dir)
+            work[library] = run_worker(library, args.metric_calls, empty, base)
+        empties = {lib: args.empty_runs or (10 if args.quick else EMPTY_RUNS[lib]) for lib in work}
+        extra = extra_rounds(max(args.rounds - 1, 0), empties, base)
     print()
     report(startup, work, args.import_runs, args.dir or tempfile.gettempdir())
     report_rounds(work, extra)
