@@ -128,6 +128,13 @@ def _passwd_name(uid: int) -> str:
         return "unknown"
 
 
+def cache_home() -> str:
+    """tracklib's folder for derived and pending data: ``$XDG_CACHE_HOME/tracklib``, else
+    ``~/.cache/tracklib``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "tracklib")
+
+
 def flag_enabled(name: str) -> bool:
     """Whether an on-by-default switch is on: ``0``, ``false``, ``no`` or ``off`` turn it off."""
     return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")

@@ -46,8 +46,7 @@ def spool_base() -> str:
     explicit = os.environ.get(SPOOL_DIR_VAR)
     if explicit:
         return os.path.abspath(os.path.expanduser(explicit))
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "tracklib", "spool")
+    return os.path.join(config.cache_home(), "spool")
 
 
 def spool_path(uri: str) -> str:

@@ -56,8 +56,7 @@ def cache_base() -> str:
     explicit = os.environ.get(CACHE_DIR_VAR)
     if explicit:
         return os.path.abspath(os.path.expanduser(explicit))
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(cache, "tracklib")
+    return config.cache_home()
 
 
 def open_cache(experiment_dir: str, run_count: int) -> SummaryCache | None:
