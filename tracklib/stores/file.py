@@ -8,7 +8,6 @@ each write stays whole across crashes and concurrent writers. Metric files stay 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
@@ -27,7 +26,7 @@ from tracklib.entities import (
     RunTag,
     ViewType,
 )
-from tracklib.errors import NotFoundError, RunStateError, StoreError
+from tracklib.errors import NotFoundError, RunStateError
 from tracklib.stores import artifacts, runfiles, runsearch
 from tracklib.stores.disk import (
     OPEN_APPEND,
@@ -118,8 +117,6 @@ class FileStore(ExperimentFolders):
         runfiles.write_run_meta(run_dir, runfiles.info_to_meta(info))
         self._run_dirs[run_id] = run_dir
         self._writable.add(run_id)
-        with contextlib.suppress(StoreError):  # a remote artifact location: found on use
-            self._artifact_roots[run_id] = artifacts.artifact_root(info.artifact_uri)
         return info
 
     def run_dir(self, run_id: str) -> str:
