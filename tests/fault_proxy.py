@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -102,9 +103,17 @@ class FaultProxy:
         upstream: The server to forward to.
         port: Port to listen on (0: a free one).
         max_hold: Longest a ``HOLD`` blocks, whatever happens (keeps every test bounded).
+        tls: ``(certificate, key)`` PEM files: serve HTTPS with them (the upstream stays
+            plain HTTP), as a TLS-terminating load balancer in front of MLflow does.
     """
 
-    def __init__(self, upstream: str, port: int = 0, max_hold: float = 60.0) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        port: int = 0,
+        max_hold: float = 60.0,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -119,6 +128,11 @@ class FaultProxy:
         self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self.port = int(self._server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
