@@ -30,6 +30,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from tracklib import config
@@ -66,13 +67,13 @@ def open_cache(experiment_dir: str, run_count: int) -> SummaryCache | None:
     return SummaryCache(experiment_dir)
 
 
-def _signature(paths: list[str]) -> int:
-    """Hash of the (inode, size, ctime) of every path; raises OSError if one is gone.
+def _signature(stats: Iterable[os.stat_result]) -> int:
+    """Hash of the (inode, size, ctime) of every stat result.
 
     Every change to a file's content or metadata sets its ctime (mtime can be set back,
     ctime cannot), and a file replaced by a rename gets a new inode.
     """
-    return hash(tuple((s.st_ino, s.st_size, s.st_ctime_ns) for s in map(os.stat, paths)))
+    return hash(tuple((s.st_ino, s.st_size, s.st_ctime_ns) for s in stats))
 
 
 def _watched_paths(run_dir: str) -> list[str]:
@@ -153,7 +154,8 @@ class SummaryCache:
         entry = self.entries.get(run_id)
         if entry is not None and _well_formed(entry):
             try:
-                if _signature([f"{run_dir}/{p}" for p in entry[1].split("\n")]) == entry[0]:
+                paths = [f"{run_dir}/{p}" for p in entry[1].split("\n")]
+                if _signature(map(os.stat, paths)) == entry[0]:
                     self.seen[run_id] = entry
                     return SummaryView(run_dir, entry)
             except OSError:
@@ -175,7 +177,7 @@ class SummaryCache:
             # this read may have caught the file empty in between, and param files are not
             # watched one by one. A run with a truly empty param is just never cached.
             return files
-        signature = hash(tuple((s.st_ino, s.st_size, s.st_ctime_ns) for s in stats))
+        signature = _signature(stats)
         relative = "\n".join(p[len(run_dir) + 1 :] if p != run_dir else "." for p in paths)
         data = run.data
         entry: Entry = (
