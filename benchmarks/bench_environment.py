@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracklib.environment import capture_environment
+from tracklib.environment.capture import capture_environment
 
 SNAPSHOT_RUNS = 20
 FREEZE_RUNS = 5

@@ -183,7 +183,7 @@ def run_worker(kind: str, url: str, count: int) -> dict[str, Any]:
 
 def server_count(url: str, run_id: str) -> int:
     """How many ``loss`` points the server holds for a run."""
-    from tracklib.stores.rest import RestStore
+    from tracklib.stores.rest.store import RestStore
 
     store = RestStore(url)
     try:

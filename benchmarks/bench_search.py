@@ -32,7 +32,7 @@ os.environ.setdefault("TRACKLIB_CAPTURE_ENV", "0")
 
 import tracklib
 from tracklib.entities import Metric
-from tracklib.stores import disk, summaries
+from tracklib.stores.file import disk, summaries
 
 QUERIES: list[tuple[str, str, list[str] | None]] = [
     ("no filter, default order", "", None),

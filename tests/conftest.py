@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import tracklib
-from tracklib import config, fluent
+from tracklib import settings
+from tracklib.tracking import fluent
 
 _ENV_VARS = (
     "TRACKLIB_TRACKING_URI",
@@ -34,12 +35,12 @@ def clean_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     monkeypatch.setenv("TRACKLIB_CACHE_DIR", os.fspath(tmp_path / "tracklib-cache"))
     monkeypatch.chdir(tmp_path)
-    config.set_tracking_uri(None)
+    settings.set_tracking_uri(None)
     fluent._active_experiment = None
     yield
     while fluent._active_runs:
         fluent._active_runs[-1].end("KILLED")
-    config.set_tracking_uri(None)
+    settings.set_tracking_uri(None)
     fluent._active_experiment = None
 
 

@@ -17,15 +17,16 @@ import pytest
 import yaml
 
 import tracklib
-from tracklib import config, fluent
+from tracklib import settings
+from tracklib.tracking import fluent
 
 # Env vars that steer either library towards another store, experiment or run.
 TRACKING_ENV_VARS = (
-    *config.TRACKING_URI_VARS,
-    *config.EXPERIMENT_NAME_VARS,
-    *config.EXPERIMENT_ID_VARS,
-    *config.RUN_ID_VARS,
-    *config.USERNAME_VARS,
+    *settings.TRACKING_URI_VARS,
+    *settings.EXPERIMENT_NAME_VARS,
+    *settings.EXPERIMENT_ID_VARS,
+    *settings.RUN_ID_VARS,
+    *settings.USERNAME_VARS,
 )
 
 
@@ -265,7 +266,7 @@ def isolated_tracklib(work: Path) -> Iterator[None]:
         finally:
             while fluent._active_runs:
                 fluent._active_runs[-1].end("KILLED")
-            config.set_tracking_uri(None)
+            settings.set_tracking_uri(None)
             fluent._active_experiment = None
 
 

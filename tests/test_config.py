@@ -1,4 +1,4 @@
-"""tracklib.config: tracking-URI resolution and file: URIs."""
+"""tracklib.settings: tracking-URI resolution and file: URIs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import tracklib
-from tracklib import config
+from tracklib import settings
 from tracklib.errors import InvalidInputError
 
 
@@ -69,7 +69,7 @@ def test_file_uri_with_percent_encoding(tmp_path: Path) -> None:
     target = tmp_path / "a b#c%d" / "mlruns"
     uri = target.as_uri()
     assert "%20" in uri
-    assert config.local_path(uri) == str(target)
+    assert settings.local_path(uri) == str(target)
     tracklib.set_tracking_uri(uri)
     with tracklib.start_run() as run:
         pass
@@ -90,18 +90,18 @@ def test_file_uri_with_percent_encoding(tmp_path: Path) -> None:
     ],
 )
 def test_local_path_of_uris(uri: str, expected: str) -> None:
-    assert config.local_path(uri) == expected
+    assert settings.local_path(uri) == expected
 
 
 def test_relative_and_home_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert config.local_path("./mlruns") == os.path.join(os.getcwd(), "mlruns")
+    assert settings.local_path("./mlruns") == os.path.join(os.getcwd(), "mlruns")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert config.local_path("~/runs") == str(tmp_path / "home" / "runs")
+    assert settings.local_path("~/runs") == str(tmp_path / "home" / "runs")
 
 
 def test_file_uri_with_remote_host_is_rejected() -> None:
     with pytest.raises(InvalidInputError, match="remote host"):
-        config.local_path("file://otherhost/tmp/x")
+        settings.local_path("file://otherhost/tmp/x")
 
 
 # ---------------------------------------------------------------- unsupported schemes
@@ -115,7 +115,7 @@ def test_file_uri_with_remote_host_is_rejected() -> None:
 )
 def test_unsupported_uris_give_clear_errors(uri: str, hint: str | None) -> None:
     if hint is None:  # a bare word is a relative path, not a scheme
-        assert config.local_path(uri) == os.path.abspath(uri)
+        assert settings.local_path(uri) == os.path.abspath(uri)
         return
     with pytest.raises(InvalidInputError) as info:
         tracklib.set_tracking_uri(uri)
@@ -126,10 +126,10 @@ def test_unsupported_uris_give_clear_errors(uri: str, hint: str | None) -> None:
 
 
 def test_http_uris_select_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracklib.stores.rest import RestStore
+    from tracklib.stores.rest.store import RestStore
 
     tracklib.set_tracking_uri("https://user:pw@mlflow.example.com/prefix")
-    assert config.is_remote(tracklib.get_tracking_uri())
+    assert settings.is_remote(tracklib.get_tracking_uri())
     store = tracklib.Client().store
     assert isinstance(store, RestStore)
     assert "pw" not in repr(store)
@@ -151,21 +151,21 @@ def test_unsupported_env_uri_fails_at_first_use(monkeypatch: pytest.MonkeyPatch,
 )
 def test_path_to_uri_matches_pathlib(tmp_path: Path, name: str) -> None:
     path = tmp_path / name / "mlruns"
-    uri = config.path_to_uri(str(path))
+    uri = settings.path_to_uri(str(path))
     assert uri == path.as_uri()
-    assert config.local_path(uri) == str(path)
+    assert settings.local_path(uri) == str(path)
 
 
 def test_path_to_uri_makes_relative_paths_absolute() -> None:
-    assert config.path_to_uri("mlruns") == Path(os.path.abspath("mlruns")).as_uri()
+    assert settings.path_to_uri("mlruns") == Path(os.path.abspath("mlruns")).as_uri()
 
 
 # ---------------------------------------------------------------- other settings
 def test_current_user_prefers_tracking_username(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "mf-user")
-    assert config.current_user() == "mf-user"
+    assert settings.current_user() == "mf-user"
     monkeypatch.setenv("TRACKLIB_TRACKING_USERNAME", "tl-user")
-    assert config.current_user() == "tl-user"
+    assert settings.current_user() == "tl-user"
 
 
 @pytest.mark.parametrize(
@@ -174,4 +174,4 @@ def test_current_user_prefers_tracking_username(monkeypatch: pytest.MonkeyPatch)
 )
 def test_capture_env_switch(monkeypatch: pytest.MonkeyPatch, value: str, enabled: bool) -> None:
     monkeypatch.setenv("TRACKLIB_CAPTURE_ENV", value)
-    assert config.capture_env_enabled() is enabled
+    assert settings.capture_env_enabled() is enabled

@@ -1,4 +1,4 @@
-"""tracklib.stores.disk: YAML that MLflow's reader loads back, metric lines, crash-safe writes."""
+"""stores.file.disk: YAML that MLflow's reader loads back, metric lines, crash-safe writes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 
 from tracklib.entities import Metric
 from tracklib.errors import StoreError
-from tracklib.stores import disk
+from tracklib.stores.file import disk
 
 TRICKY_STRINGS = [
     "0",
@@ -362,7 +362,7 @@ def test_read_value_files_rebuilds_slash_keys(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [0, 10, 65535, 65536, 65537, 3 * (1 << 20) + 17])
 def test_read_bytes_reads_whole_files(tmp_path: Path, size: int) -> None:
-    from tracklib.stores.disk import read_bytes
+    from tracklib.stores.file.disk import read_bytes
 
     data = bytes(i % 251 for i in range(size))
     path = tmp_path / "f"

@@ -54,7 +54,7 @@ def spawn(script: str, *args: str, cwd: Path, stdin: bool = False) -> subprocess
 
 BARRIER = """
 import json, sys
-import tracklib, tracklib.client, tracklib.stores.file, filelock, yaml
+import tracklib, tracklib.tracking.client, tracklib.stores.file, filelock, yaml
 print("ready", flush=True)
 sys.stdin.readline()
 """

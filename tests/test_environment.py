@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 import tracklib
-from tracklib import environment as env
-from tracklib.config import local_path
+from tracklib.environment import capture as env
+from tracklib.settings import local_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

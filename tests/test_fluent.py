@@ -18,7 +18,7 @@ import yaml
 
 import tracklib
 from tracklib.errors import InvalidInputError, NotFoundError, RunStateError
-from tracklib.runnames import generate_run_name
+from tracklib.tracking.runnames import generate_run_name
 
 ROOT = Path("mlruns")  # conftest chdirs into the test's own folder
 META_KEYS = {

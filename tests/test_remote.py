@@ -38,22 +38,23 @@ from fault_proxy import (
 from mlflow_server import MlflowServer, free_port
 
 import tracklib
-from tracklib import cli, config, remote
+from tracklib import cli, settings
 from tracklib.errors import TracklibError
-from tracklib.stores.rest import RestStore
-from tracklib.sync import SOURCE_TAG
+from tracklib.remote import spool
+from tracklib.remote.replicator import SOURCE_TAG
+from tracklib.stores.rest.store import RestStore
 
 pytest_plugins = ["conftest_server"]
 pytestmark = pytest.mark.timeout(120)
 
 _AUTH_VARS = (
-    *config.USERNAME_VARS,
-    *config.PASSWORD_VARS,
-    *config.TOKEN_VARS,
-    *config.INSECURE_TLS_VARS,
-    *config.SERVER_CERT_VARS,
-    *config.CLIENT_CERT_VARS,
-    config.HTTP_TIMEOUT_VAR,
+    *settings.USERNAME_VARS,
+    *settings.PASSWORD_VARS,
+    *settings.TOKEN_VARS,
+    *settings.INSECURE_TLS_VARS,
+    *settings.SERVER_CERT_VARS,
+    *settings.CLIENT_CERT_VARS,
+    settings.HTTP_TIMEOUT_VAR,
 )
 PARENT_TAG = "mlflow.parentRunId"
 
@@ -63,9 +64,9 @@ PARENT_TAG = "mlflow.parentRunId"
 def _remote_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _AUTH_VARS:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(remote.SPOOL_DIR_VAR, os.fspath(tmp_path / "spool"))
+    monkeypatch.setenv(spool.SPOOL_DIR_VAR, os.fspath(tmp_path / "spool"))
     # Generous where no deadline is under test: a slow CI machine must not fail a flush.
-    monkeypatch.setenv(remote.FLUSH_TIMEOUT_VAR, "60")
+    monkeypatch.setenv(spool.FLUSH_TIMEOUT_VAR, "60")
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def proxy(mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 def _forget_sender(uri: str) -> None:
     """Drop this test's sender and its work, as the end of a process would."""
-    sender = remote._senders.pop(config.redact_uri(uri), None)
+    sender = spool._senders.pop(settings.redact_uri(uri), None)
     if sender is not None:
         with sender._wake:
             sender._watched.clear()
@@ -177,7 +178,7 @@ def _log_points(keys: tuple[str, ...], steps: int, start: int = 0) -> dict[str, 
 
 
 def _spool(uri: str) -> tracklib.Client:
-    return tracklib.Client(remote.spool_path(uri))
+    return tracklib.Client(spool.spool_path(uri))
 
 
 def _log_some(params: int = 5) -> dict[str, list]:
@@ -224,7 +225,7 @@ def test_online_run_lands_on_the_server(proxy: FaultProxy, reference: Any, tmp_p
         logged = _log_points(("loss", "acc", "lr_now"), 1100)
         tracklib.set_tag("phase", "train")
         tracklib.log_artifact(os.fspath(weights), "models")
-        tracklib.log_dict({"batch": 32}, "config.json")
+        tracklib.log_dict({"batch": 32}, "settings.json")
         with tracklib.start_run(nested=True, run_name="child") as child:
             child_id = child.info.run_id
             child_logged = _log_points(("c",), 10)
@@ -239,11 +240,11 @@ def test_online_run_lands_on_the_server(proxy: FaultProxy, reference: Any, tmp_p
     assert server.data.tags["k"] == "v" and server.data.tags["phase"] == "train"
     assert reference.get_run(child_id).data.tags[PARENT_TAG] == run_id
     files = _artifact_files(reference, run_id)
-    assert files["models/weights.bin"] == 3000 and "config.json" in files
+    assert files["models/weights.bin"] == 3000 and "settings.json" in files
     assert any(path.startswith("environment/") for path in files)
     got = reference.download_artifacts(run_id, "models/weights.bin", os.fspath(tmp_path / "dl"))
     assert Path(got).read_bytes() == weights.read_bytes()
-    assert json.loads(Path(reference.download_artifacts(run_id, "config.json")).read_text()) == {
+    assert json.loads(Path(reference.download_artifacts(run_id, "settings.json")).read_text()) == {
         "batch": 32
     }
 
@@ -341,7 +342,7 @@ def test_server_down_for_a_whole_run_then_sync(
     port = free_port()  # nothing listens here until the proxy starts below
     url = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("TRACKLIB_TRACKING_URI", url)
-    monkeypatch.setenv(remote.FLUSH_TIMEOUT_VAR, "1")
+    monkeypatch.setenv(spool.FLUSH_TIMEOUT_VAR, "1")
     experiment = _name("down")
     # A whole training process against the dead server: it must end by itself (the timeout
     # here is only the test's safety net) and say how to deliver what it kept.

@@ -24,7 +24,7 @@ import pytest
 from mlflow_server import MlflowServer, free_port
 
 import tracklib
-from tracklib import config
+from tracklib import settings
 from tracklib.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tracklib.errors import (
     AlreadyExistsError,
@@ -34,22 +34,23 @@ from tracklib.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from tracklib.stores import open_store, rest
-from tracklib.stores.http import NO_RETRY, RetryPolicy
-from tracklib.stores.rest import RestStore
-from tracklib.stores.wire import HttpError, split_batch
+from tracklib.stores import open_store
+from tracklib.stores.rest import store as rest
+from tracklib.stores.rest.http import NO_RETRY, RetryPolicy
+from tracklib.stores.rest.store import RestStore
+from tracklib.stores.rest.wire import HttpError, split_batch
 
 pytest_plugins = ["conftest_server"]
 pytestmark = pytest.mark.timeout(180)
 
 _AUTH_VARS = (
-    *config.USERNAME_VARS,
-    *config.PASSWORD_VARS,
-    *config.TOKEN_VARS,
-    *config.INSECURE_TLS_VARS,
-    *config.SERVER_CERT_VARS,
-    *config.CLIENT_CERT_VARS,
-    config.HTTP_TIMEOUT_VAR,
+    *settings.USERNAME_VARS,
+    *settings.PASSWORD_VARS,
+    *settings.TOKEN_VARS,
+    *settings.INSECURE_TLS_VARS,
+    *settings.SERVER_CERT_VARS,
+    *settings.CLIENT_CERT_VARS,
+    settings.HTTP_TIMEOUT_VAR,
 )
 
 
@@ -557,7 +558,7 @@ def test_tls_and_timeout_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert RestStore(url).http.session.verify is True
     monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(tmp_path / "ca.pem"))
     monkeypatch.setenv("TRACKLIB_TRACKING_CLIENT_CERT_PATH", str(tmp_path / "me.pem"))
-    monkeypatch.setenv(config.HTTP_TIMEOUT_VAR, "7")
+    monkeypatch.setenv(settings.HTTP_TIMEOUT_VAR, "7")
     s = RestStore(url).http
     assert (s.session.verify, s.session.cert, s.timeout) == (
         str(tmp_path / "ca.pem"),
@@ -569,7 +570,7 @@ def test_tls_and_timeout_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         RestStore(url)
     monkeypatch.delenv("MLFLOW_TRACKING_SERVER_CERT_PATH")
     assert RestStore(url).http.session.verify is False
-    monkeypatch.setenv(config.HTTP_TIMEOUT_VAR, "soon")
+    monkeypatch.setenv(settings.HTTP_TIMEOUT_VAR, "soon")
     with pytest.raises(InvalidInputError):
         RestStore(url)
 

@@ -20,10 +20,10 @@ import pytest
 
 import tracklib
 from tests.mlflow_helpers import run_view
-from tracklib import search
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError
-from tracklib.stores import runfiles, summaries
+from tracklib.query import grammar
+from tracklib.stores.file import runfiles, summaries
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.entities import ViewType as MlflowViewType  # noqa: E402
@@ -366,8 +366,8 @@ def test_malformed_order_by(store: Store, order_by: str) -> None:
 
 def test_parse_once_gives_the_same_query() -> None:
     text = "metrics.loss < 1 and params.lr = '0.1'"
-    assert search.parse_filter(text) is search.parse_filter(text)
-    assert [c.key for c in search.parse_filter(text)] == ["loss", "lr"]
+    assert grammar.parse_filter(text) is grammar.parse_filter(text)
+    assert [c.key for c in grammar.parse_filter(text)] == ["loss", "lr"]
 
 
 # ------------------------------------------------------------------ pandas

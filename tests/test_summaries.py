@@ -1,4 +1,4 @@
-"""The search summary cache (tracklib.stores.summaries): never stale, never in the way.
+"""The search summary cache (tracklib.stores.file.summaries): never stale, never in the way.
 
 MLflow 3.17.2 writes into runs that tracklib has cached; every search afterwards must equal
 both MLflow's own answer and tracklib's answer without the cache.
@@ -17,7 +17,7 @@ import pytest
 import tracklib
 from tests.mlflow_helpers import run_view
 from tracklib.entities import ViewType
-from tracklib.stores import summaries
+from tracklib.stores.file import summaries
 
 mlflow = pytest.importorskip("mlflow")
 from mlflow.entities import ViewType as MlflowViewType  # noqa: E402

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 import tracklib
-from tracklib import sync
 from tracklib.entities import Metric
 from tracklib.errors import StoreUnavailableError
-from tracklib.stores.file import FileStore
-from tracklib.sync import Replicator
+from tracklib.remote import replicator as sync
+from tracklib.remote.replicator import Replicator
+from tracklib.stores.file.store import FileStore
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ import pytest
 import tracklib
 from tests.fault_proxy import FaultProxy
 from tests.mlflow_server import MlflowServer
-from tracklib import remote
 from tracklib.errors import TracklibError
+from tracklib.remote import spool
 
 pytest_plugins = ["conftest_server"]
 x509 = pytest.importorskip("cryptography.x509")  # MLflow depends on cryptography
@@ -86,7 +86,7 @@ def https(
     """An HTTPS front for the session's server; the environment trusts no extra CA."""
     for name in _TLS_VARS:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(remote.SPOOL_DIR_VAR, str(tmp_path / "spool"))
+    monkeypatch.setenv(spool.SPOOL_DIR_VAR, str(tmp_path / "spool"))
     with FaultProxy(mlflow_server.url, tls=(tls_files["cert"], tls_files["key"])) as proxy:
         yield proxy
 

@@ -18,7 +18,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
 if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
     from tracklib import errors
-    from tracklib.client import Client
     from tracklib.entities import (
         Experiment,
         FileInfo,
@@ -31,7 +30,9 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         RunTag,
         ViewType,
     )
-    from tracklib.fluent import (
+    from tracklib.tracking.active_run import ActiveRun
+    from tracklib.tracking.client import Client
+    from tracklib.tracking.fluent import (
         active_run,
         download_artifacts,
         end_run,
@@ -57,7 +58,6 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         set_tracking_uri,
         start_run,
     )
-    from tracklib.run import ActiveRun
 
 __version__ = "0.1.0"
 
@@ -104,8 +104,8 @@ __all__ = [
 
 _HOMES = {
     "errors": "",
-    "Client": "tracklib.client",
-    "ActiveRun": "tracklib.run",
+    "Client": "tracklib.tracking.client",
+    "ActiveRun": "tracklib.tracking.active_run",
     **dict.fromkeys(
         (
             "Experiment",
@@ -129,7 +129,7 @@ def __getattr__(name: str) -> object:
     # public names load when a name is first used (then they are ordinary attributes).
     import importlib
 
-    home = _HOMES.get(name, "tracklib.fluent" if name in __all__ else None)
+    home = _HOMES.get(name, "tracklib.tracking.fluent" if name in __all__ else None)
     if home is None:
         raise AttributeError(f"module 'tracklib' has no attribute {name!r}")
     module = importlib.import_module(home or f"tracklib.{name}")

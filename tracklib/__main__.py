@@ -2,6 +2,6 @@
 
 import sys
 
-from tracklib.cli import main
+from tracklib.cli.entry import main
 
 sys.exit(main())

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from tracklib import config, search, searchresults
+from tracklib import settings
 from tracklib.entities import (
     Experiment,
     FileInfo,
@@ -44,10 +44,11 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, RunStateError
-from tracklib.memartifacts import ArtifactTree, check_clash
-from tracklib.stores.experiments import DEFAULT_EXPERIMENT_ID, new_experiment_id
-from tracklib.stores.runfiles import RUN_NAME_TAG, param_conflict
-from tracklib.stores.runsearch import page
+from tracklib.query import grammar, results
+from tracklib.stores.file.experiments import DEFAULT_EXPERIMENT_ID, new_experiment_id
+from tracklib.stores.file.runfiles import RUN_NAME_TAG, param_conflict
+from tracklib.stores.file.search import page
+from tracklib.stores.memory_artifacts import ArtifactTree, check_clash
 
 MEMORY_SCHEME = "memory:"
 _ACTIVE, _DELETED = LifecycleStage.ACTIVE, LifecycleStage.DELETED
@@ -325,7 +326,7 @@ class InMemoryStore:
                 non-positive max_results.
             NotFoundError: An experiment does not exist.
         """
-        query = search.parse_query(filter_string, order_by)
+        query = grammar.parse_query(filter_string, order_by)
         with self._lock:
             ids = {self.get_experiment(i).experiment_id for i in experiment_ids}
             runs = [
@@ -334,7 +335,7 @@ class InMemoryStore:
                 if record.info.experiment_id in ids
                 and view_type.admits(record.info.lifecycle_stage)
             ]
-        return page(searchresults.filter_and_sort(runs, query), max_results, page_token)
+        return page(results.filter_and_sort(runs, query), max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts
     def log_artifact(
@@ -421,11 +422,11 @@ def use_in_memory_store() -> Iterator[InMemoryStore]:
     """
     uri = f"{MEMORY_SCHEME}{uuid.uuid4().hex}"
     store = memory_store(uri)
-    previous = config._explicit_uri  # restore what was set, not the env-resolved URI
-    config.set_tracking_uri(uri)
+    previous = settings._explicit_uri  # restore what was set, not the env-resolved URI
+    settings.set_tracking_uri(uri)
     try:
         yield store
     finally:
-        config.set_tracking_uri(previous)
+        settings.set_tracking_uri(previous)
         with _registry_lock:
             _memory_stores.pop(uri, None)

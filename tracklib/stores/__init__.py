@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from tracklib import config
+from tracklib import settings
 from tracklib.stores.base import Store
 
 _stores: dict[str, Store] = {}
@@ -17,7 +17,7 @@ def open_store(uri: str) -> Store:
 
     One store per folder, so every run of a process shares its open metric files. A
     ``memory:`` URI selects a :class:`tracklib.testing.InMemoryStore`; an http(s) URI a
-    :class:`tracklib.stores.rest.RestStore` (one keep-alive session per server).
+    :class:`tracklib.stores.rest.store.RestStore` (one keep-alive session per server).
 
     Raises:
         InvalidInputError: The URI is not one tracklib can use.
@@ -26,17 +26,17 @@ def open_store(uri: str) -> Store:
         from tracklib.testing import memory_store
 
         return memory_store(uri)
-    if config.is_remote(uri):
+    if settings.is_remote(uri):
         return _rest_store(uri)
     key = uri if os.path.isabs(uri) else f"{os.getcwd()}\0{uri}"  # relative: per folder
     store = _stores.get(key)
     if store is not None:
         return store
-    path = config.local_path(uri)
+    path = settings.local_path(uri)
     with _lock:
         store = _stores.get(path)
         if store is None:
-            from tracklib.stores.file import FileStore
+            from tracklib.stores.file.store import FileStore
 
             store = _stores[path] = FileStore(path)
         _stores[key] = store
@@ -48,20 +48,20 @@ def _rest_store(uri: str) -> Store:
     import hashlib
 
     names = (
-        *config.USERNAME_VARS,
-        *config.PASSWORD_VARS,
-        *config.TOKEN_VARS,
-        *config.INSECURE_TLS_VARS,
-        *config.SERVER_CERT_VARS,
-        *config.CLIENT_CERT_VARS,
-        config.HTTP_TIMEOUT_VAR,
+        *settings.USERNAME_VARS,
+        *settings.PASSWORD_VARS,
+        *settings.TOKEN_VARS,
+        *settings.INSECURE_TLS_VARS,
+        *settings.SERVER_CERT_VARS,
+        *settings.CLIENT_CERT_VARS,
+        settings.HTTP_TIMEOUT_VAR,
     )
-    settings = "\0".join((uri, *(os.environ.get(name, "") for name in names)))
-    key = "rest\0" + hashlib.sha256(settings.encode()).hexdigest()  # no secret kept as a key
+    identity = "\0".join((uri, *(os.environ.get(name, "") for name in names)))
+    key = "rest\0" + hashlib.sha256(identity.encode()).hexdigest()  # no secret kept as a key
     with _lock:
         store = _stores.get(key)
         if store is None:
-            from tracklib.stores.rest import RestStore
+            from tracklib.stores.rest.store import RestStore
 
             store = _stores[key] = RestStore(uri)
         return store

@@ -2,8 +2,8 @@
 
 Stores take values that are already validated and normalised (keys checked, values as
 str/float/int, times in ms); validation lives in :mod:`tracklib.validation` and is applied
-by :class:`tracklib.run.ActiveRun` and :class:`tracklib.client.Client` before a store is
-called.
+by :class:`~tracklib.tracking.active_run.ActiveRun` and :class:`~tracklib.tracking.client.Client`
+before a store is called.
 """
 
 from __future__ import annotations

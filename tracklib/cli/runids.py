@@ -1,0 +1,88 @@
+"""Run ids given as a unique prefix, like git's short commit ids.
+
+A full 32-character id is used as it is. A shorter string is matched against the ids of
+every run of the store, deleted runs and runs of deleted experiments included (they can
+still be shown): one match is the run, none is a :class:`NotFoundError`, several are an
+:class:`AmbiguousRunIdError` (an :class:`InvalidInputError`: the command line exits 2)
+that lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tracklib.entities import ViewType
+from tracklib.errors import InvalidInputError, NotFoundError
+from tracklib.stores.file.store import FileStore
+from tracklib.tracking.client import Client
+
+FULL_ID_LENGTH = 32
+SHORT_ID_LENGTH = 8
+_MAX_LISTED = 10
+MAX_SEARCH = 50000  # MLflow's largest page
+
+
+class AmbiguousRunIdError(InvalidInputError):
+    """A run-id prefix matches more than one run.
+
+    Attributes:
+        candidates: The matching run ids, sorted.
+    """
+
+    def __init__(self, prefix: str, candidates: Sequence[str]) -> None:
+        self.candidates = sorted(candidates)
+        listed = "\n  ".join(self.candidates[:_MAX_LISTED])
+        more = len(self.candidates) - _MAX_LISTED
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"Run id prefix {prefix!r} is ambiguous; it matches {len(self.candidates)} runs:"
+            f"\n  {listed}{tail}\nGive more characters."
+        )
+
+
+def resolve(client: Client, ref: str) -> str:
+    """Return the full id of the run that ``ref`` (a full id or a unique prefix) names.
+
+    Raises:
+        InvalidInputError: ``ref`` is empty or not shaped like a run id.
+        AmbiguousRunIdError: Several runs start with ``ref``.
+        NotFoundError: No run starts with ``ref``.
+    """
+    if not ref or not ref.replace("-", "").replace("_", "").isalnum():
+        raise InvalidInputError(f"Invalid run id {ref!r}: give a run id or a prefix of one.")
+    if len(ref) >= FULL_ID_LENGTH:
+        return client.get_run(ref).info.run_id  # NotFoundError when absent
+    matches = sorted({run_id for run_id in all_run_ids(client) if run_id.startswith(ref)})
+    if ref in matches:  # an exact (short, foreign) id wins over longer ids it prefixes
+        return ref
+    if not matches:
+        raise NotFoundError(f"No run id starts with {ref!r} in {client.tracking_uri}.")
+    if len(matches) > 1:
+        raise AmbiguousRunIdError(ref, matches)
+    return matches[0]
+
+
+def resolve_all(client: Client, refs: Iterable[str]) -> list[str]:
+    """:func:`resolve` each of ``refs``."""
+    return [resolve(client, ref) for ref in refs]
+
+
+def all_run_ids(client: Client) -> list[str]:
+    """Every run id of the store, deleted runs included."""
+    store = client.store
+    if isinstance(store, FileStore):  # listing folders beats reading every run's files
+        return store.run_ids()
+    experiments = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
+    runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=MAX_SEARCH)
+    return [run.info.run_id for run in runs]
+
+
+def short_ids(run_ids: Sequence[str], length: int = SHORT_ID_LENGTH) -> dict[str, str]:
+    """Map each id to its shortest prefix of at least ``length`` characters unique among them."""
+    unique = set(run_ids)
+    while length < FULL_ID_LENGTH:
+        prefixes = {run_id[:length] for run_id in unique}
+        if len(prefixes) == len(unique):
+            break
+        length += 1
+    return {run_id: run_id[:length] for run_id in run_ids}

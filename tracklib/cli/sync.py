@@ -1,0 +1,86 @@
+"""``tracklib sync``: push pending spool data, or a local store, to an MLflow server.
+
+* ``tracklib sync``: every spool (one per server, see :mod:`tracklib.remote`) to its server.
+* ``tracklib sync PATH --to URL``: the runs of a local store (an offline cluster node, a
+  laptop on a plane) to a server, by experiment name; ``--experiment`` puts them all in one.
+
+Both are incremental and idempotent: the checkpoints live in the run folders, so running it
+again, or from a copy of the store, sends only what the server does not have yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from tracklib import settings
+from tracklib.errors import InvalidInputError
+from tracklib.remote.replicator import Replicator, SyncStats
+from tracklib.stores import open_store
+
+
+def run(
+    path: str | None, to: str | None, experiment: str | None, dry_run: bool, as_json: bool
+) -> int:
+    """Run the sync verb; returns the exit code.
+
+    Raises:
+        InvalidInputError: PATH without --to, or --to without PATH.
+        StoreError: The server failed; what it acknowledged is checkpointed.
+    """
+    if (path is None) != (to is None) or (path is None and experiment is not None):
+        raise InvalidInputError(
+            "usage: tracklib sync  |  tracklib sync PATH --to URL [--experiment NAME]"
+        )
+    jobs = [(settings.local_path(path), to)] if path and to else _spool_jobs()
+    progress = _progress if sys.stderr.isatty() and not as_json else None
+    total = SyncStats()
+    for root, target in jobs:
+        replicator = Replicator(open_store(target), settings.redact_uri(target), experiment,
+                                dry_run, progress)  # fmt: skip
+        stats = replicator.sync_store(root)
+        for name in ("runs", "points", "params", "tags", "files", "bytes"):
+            setattr(total, name, getattr(total, name) + getattr(stats, name))
+        total.warnings += stats.warnings
+    if progress is not None:
+        print(file=sys.stderr)
+    if as_json:
+        print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs)}))
+    else:
+        verb = "would send" if dry_run else "sent"
+        print(f"tracklib sync: {verb} {_summary(total)} to {len(jobs)} server(s).")
+    return 0
+
+
+def _spool_jobs() -> list[tuple[str, str]]:
+    from tracklib.remote.spool import TARGET_FILE, spool_base
+
+    base = spool_base()
+    jobs = []
+    for entry in sorted(os.scandir(base), key=lambda e: e.name) if os.path.isdir(base) else []:
+        marker = os.path.join(entry.path, TARGET_FILE)
+        if os.path.isfile(marker):
+            with open(marker, encoding="utf-8") as f:
+                jobs.append((entry.path, str(json.load(f)["tracking_uri"])))
+    return jobs
+
+
+def _summary(stats: SyncStats) -> str:
+    return (
+        f"{stats.runs} runs, {stats.points} points, {stats.params} params, {stats.tags} tags, "
+        f"{stats.files} files ({stats.bytes} bytes)"
+    )
+
+
+def _progress(stats: SyncStats) -> None:
+    print(f"\rtracklib sync: {_summary(stats)}", end="", file=sys.stderr, flush=True)
+
+
+def describe() -> dict[str, Any]:
+    """The argparse help of the verb."""
+    return {
+        "help": "send pending spool data, or a local store's runs, to an MLflow server",
+        "description": (__doc__ or "").split("\n\n", 1)[1],
+    }

@@ -1,0 +1,1 @@
+"""MLflow's ``mlruns/`` file-store layout: runs, experiments, artifacts, disk format, search."""

@@ -1,0 +1,429 @@
+"""RestStore: the Store protocol over an MLflow tracking server's REST API.
+
+Every call here is synchronous and explicit: reads retry a few times quickly (see
+:data:`tracklib.stores.rest.http.DEFAULT_RETRY`), writes retry only when a resend cannot apply
+anything twice. Training code does not call this directly for logging on the remote path:
+its writes go to the local spool, and the background sender replays them through
+:meth:`RestStore.request` and :func:`tracklib.stores.rest.wire.split_batch` with its own long
+retry loop. The JSON shapes live in :mod:`tracklib.stores.rest.wire`. Artifacts go through the
+server's ``mlflow-artifacts`` proxy, streamed from and to disk.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from tracklib.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tracklib.errors import InvalidInputError, NotFoundError, StoreError
+from tracklib.stores.rest.http import DEFAULT_RETRY, HttpSession, RetryPolicy, retrying
+from tracklib.stores.rest.wire import (
+    API,
+    HISTORY_PAGE_SIZE,
+    SEARCH_PAGE_SIZE,
+    HttpError,
+    HttpUnavailableError,
+    artifact_proxy_url,
+    experiment_from_json,
+    info_from_json,
+    kv_json,
+    metric_json,
+    no_proxy_error,
+    not_proxied_error,
+    opt_int,
+    run_from_json,
+    split_batch,
+)
+from tracklib.validation import artifact_subpath
+
+_DOWNLOAD_CHUNK = 1 << 20
+_T = TypeVar("_T")
+
+
+class RestStore:
+    """A tracking store on an MLflow server, over one keep-alive ``requests.Session``.
+
+    Args:
+        tracking_uri: ``http[s]://[user:password@]host[:port][/prefix]``.
+        retry: Retry policy of explicit calls (default: a few quick retries, ~10 s at most).
+        history_page_size: ``max_results`` of each metrics/get-history page.
+        env: Where to read auth/TLS/timeout settings (default ``os.environ``).
+        timeout: ``(connect, read)`` seconds per request.
+
+    Raises:
+        InvalidInputError: The URI or an auth/TLS/timeout setting is invalid.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        history_page_size: int = HISTORY_PAGE_SIZE,
+        env: Mapping[str, str] | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> None:
+        self.http = HttpSession(tracking_uri, env=env, timeout=timeout)
+        self.retry = retry
+        self.history_page_size = history_page_size
+        self._artifact_urls: dict[str, tuple[str | None, str]] = {}
+
+    def __repr__(self) -> str:
+        return f"RestStore({self.http.base_url!r})"
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.http.close()
+
+    # ----------------------------------------------------------------- plumbing
+    def request(
+        self, method: str, endpoint: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One attempt at ``<API>/<endpoint>`` (no retry); raises as :meth:`HttpSession.request`."""
+        return self.http.call(method, f"{API}/{endpoint}", body)
+
+    def _call(
+        self,
+        method: str,
+        endpoint: str,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> dict[str, Any]:
+        return retrying(self.retry, idempotent, lambda: self.request(method, endpoint, body))
+
+    def _retry(self, attempt: Callable[[], _T]) -> _T:
+        return retrying(self.retry, True, attempt)
+
+    # ----------------------------------------------------------------- experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> str:
+        """Create an experiment and return its id (AlreadyExistsError if the name is taken)."""
+        body: dict[str, Any] = {"name": name}
+        if artifact_location:
+            body["artifact_location"] = artifact_location
+        if tags:
+            body["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        return str(
+            self._call("POST", "experiments/create", body, idempotent=False)["experiment_id"]
+        )
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment by id (NotFoundError if missing)."""
+        reply = self._call("GET", "experiments/get", {"experiment_id": experiment_id})
+        return experiment_from_json(reply["experiment"])
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name (also a deleted one), or None."""
+        try:
+            reply = self._call("GET", "experiments/get-by-name", {"experiment_name": name})
+        except NotFoundError:
+            return None
+        return experiment_from_json(reply["experiment"])
+
+    def search_experiments(self, view_type: ViewType = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+        """Return every experiment in ``view_type``, following page tokens."""
+        found: list[Experiment] = []
+        token: str | None = None
+        while True:
+            body: dict[str, Any] = {"max_results": SEARCH_PAGE_SIZE, "view_type": view_type.value}
+            if token:
+                body["page_token"] = token
+            reply = self._call("POST", "experiments/search", body)
+            found.extend(experiment_from_json(e) for e in reply.get("experiments") or ())
+            token = reply.get("next_page_token")
+            if not token:
+                return found
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete an experiment and its runs."""
+        self._call("POST", "experiments/delete", {"experiment_id": experiment_id})
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo :meth:`delete_experiment`."""
+        self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
+
+    # ----------------------------------------------------------------- runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        run_name: str,
+        tags: Sequence[RunTag] = (),
+    ) -> RunInfo:
+        """Create a RUNNING run (the server adds the ``mlflow.runName`` tag)."""
+        body: dict[str, Any] = {
+            "experiment_id": experiment_id,
+            "user_id": user_id,
+            "start_time": start_time,
+            "run_name": run_name,
+            "tags": kv_json(tags),
+        }
+        reply = self._call("POST", "runs/create", body, idempotent=False)
+        return info_from_json(reply["run"]["info"])
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a snapshot of a run (NotFoundError if missing)."""
+        return run_from_json(self._call("GET", "runs/get", {"run_id": run_id})["run"])
+
+    def update_run(
+        self, run_id: str, status: RunStatus, end_time: int | None, run_name: str | None = None
+    ) -> RunInfo:
+        """Set a run's status, end time and (when given) name."""
+        body: dict[str, Any] = {"run_id": run_id, "status": RunStatus(status).value}
+        if end_time is not None:
+            body["end_time"] = end_time
+        if run_name is not None:
+            body["run_name"] = run_name
+        return info_from_json(self._call("POST", "runs/update", body)["run_info"])
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run."""
+        self._call("POST", "runs/delete", {"run_id": run_id})
+
+    def restore_run(self, run_id: str) -> None:
+        """Undo :meth:`delete_run`."""
+        self._call("POST", "runs/restore", {"run_id": run_id})
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Run], str | None]:
+        """Return one page of runs; the filter string is evaluated by the server."""
+        body: dict[str, Any] = {
+            "experiment_ids": list(experiment_ids),
+            "run_view_type": ViewType(view_type).value,
+            "max_results": max_results,
+        }
+        if filter_string:
+            body["filter"] = filter_string
+        if order_by:
+            body["order_by"] = list(order_by)
+        if page_token:
+            body["page_token"] = page_token
+        reply = self._call("POST", "runs/search", body)
+        runs = [run_from_json(r) for r in reply.get("runs") or ()]
+        return runs, reply.get("next_page_token") or None
+
+    # ----------------------------------------------------------------- logging
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        """Log one point (not resent when the first attempt may have arrived)."""
+        body = {"run_id": run_id, **metric_json(Metric(key, value, timestamp, step))}
+        self._call("POST", "runs/log-metric", body, idempotent=False)
+
+    def log_param(self, run_id: str, key: str, value: str) -> None:
+        """Log a param (InvalidInputError if it exists with another value)."""
+        self._call("POST", "runs/log-parameter", {"run_id": run_id, "key": key, "value": value})
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        """Set a tag."""
+        self._call("POST", "runs/set-tag", {"run_id": run_id, "key": key, "value": value})
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Log everything in as few log-batch requests as MLflow's limits allow.
+
+        Requests are sent in order and each is all-or-nothing on a SQL server; a failure
+        raises at once, leaving earlier requests applied.
+        """
+        unique_params = list(dict.fromkeys(params))  # the server rejects repeated keys
+        for chunk_metrics, chunk_params, chunk_tags in split_batch(metrics, unique_params, tags):
+            body: dict[str, Any] = {"run_id": run_id}
+            if chunk_metrics:
+                body["metrics"] = [metric_json(m) for m in chunk_metrics]
+            if chunk_params:
+                body["params"] = kv_json(chunk_params)
+            if chunk_tags:
+                body["tags"] = kv_json(chunk_tags)
+            self._call("POST", "runs/log-batch", body, idempotent=not chunk_metrics)
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of a metric, following page tokens ([] for an unknown key)."""
+        points: list[Metric] = []
+        token: str | None = None
+        while True:
+            query: dict[str, Any] = {
+                "run_id": run_id,
+                "metric_key": key,
+                "max_results": self.history_page_size,
+            }
+            if token:
+                query["page_token"] = token
+            reply = self._call("GET", "metrics/get-history", query)
+            for m in reply.get("metrics") or ():
+                value = float(m.get("value", "NaN"))
+                points.append(Metric(key, value, int(m.get("timestamp", 0)), int(m.get("step", 0))))
+            token = reply.get("next_page_token")
+            if not token:
+                return points
+
+    # ----------------------------------------------------------------- artifacts
+    def _artifact_base(self, run_id: str) -> str | None:
+        """The proxy URL of a run's artifact root, or None when not proxied (cached)."""
+        if run_id not in self._artifact_urls:
+            uri = self.get_run(run_id).info.artifact_uri
+            self._artifact_urls[run_id] = (artifact_proxy_url(self.http.base_url, uri), uri)
+        return self._artifact_urls[run_id][0]
+
+    def _upload_url(self, run_id: str, target: str) -> str:
+        base = self._artifact_base(run_id)
+        if base is None:
+            raise not_proxied_error(run_id, self._artifact_urls[run_id][1])
+        return f"{base}/{quote(target, safe='/')}"
+
+    def _proxy(self, method: str, url: str, **kw: Any) -> requests.Response:
+        """One request to the artifact proxy; a server without one is a clear, final error."""
+        try:
+            return self.http.request(method, url, **kw)
+        except HttpError as exc:
+            if exc.status in (501, 503) and "serve-artifacts" in str(exc):
+                raise no_proxy_error(self.http.base_url, exc) from None
+            raise
+
+    def _put_file(self, run_id: str, source: str, target: str) -> None:
+        url = self._upload_url(run_id, target)
+        headers = {"Content-Type": mimetypes.guess_type(source)[0] or "application/octet-stream"}
+
+        def attempt() -> None:
+            with open(source, "rb") as body:  # the file object itself is the body: streamed
+                self._proxy("PUT", url, data=body, headers=headers).close()
+
+        self._retry(attempt)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None
+    ) -> None:
+        """Upload one file to ``<artifact_path>/<basename>``, streamed from disk."""
+        source = os.fspath(local_path)
+        if not os.path.isfile(source):
+            hint = " (it is a folder: use log_artifacts)" if os.path.isdir(source) else ""
+            raise InvalidInputError(f"log_artifact: no file at {source!r}{hint}.")
+        sub = artifact_subpath(artifact_path)
+        self._put_file(run_id, source, "/".join(p for p in (sub, os.path.basename(source)) if p))
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None
+    ) -> None:
+        """Upload a folder's files under ``artifact_path`` (empty folders are not kept)."""
+        root = os.fspath(local_dir)
+        if not os.path.isdir(root):
+            raise InvalidInputError(f"log_artifacts: {root!r} is not an existing folder.")
+        sub = artifact_subpath(artifact_path)
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            rel = os.path.relpath(folder, root).replace(os.sep, "/")
+            for name in sorted(files):
+                parts = (sub, "" if rel == "." else rel, name)
+                self._put_file(run_id, os.path.join(folder, name), "/".join(p for p in parts if p))
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        """Upload bytes as one artifact file."""
+        sub = artifact_subpath(artifact_file, "artifact_file")
+        if not sub:
+            raise InvalidInputError("artifact_file must name a file, e.g. 'notes/readme.txt'.")
+        url = self._upload_url(run_id, sub)
+        self._retry(lambda: self._proxy("PUT", url, data=data).close())
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """List the artifacts directly under ``path`` (run-relative paths, sorted)."""
+        sub = artifact_subpath(path, "path")
+        infos: list[FileInfo] = []
+        token: str | None = None
+        while True:
+            query = {"run_id": run_id, **({"path": sub} if sub else {})}
+            if token:
+                query["page_token"] = token
+            reply = self._call("GET", "artifacts/list", query)
+            for f in reply.get("files") or ():
+                size = f.get("file_size")
+                infos.append(FileInfo(str(f["path"]), bool(f.get("is_dir")), opt_int(size)))
+            token = reply.get("next_page_token")
+            if not token:
+                return sorted(infos, key=lambda info: info.path)
+
+    def download_artifacts(
+        self, run_id: str, path: str | None, dst_path: str | os.PathLike[str] | None
+    ) -> str:
+        """Download an artifact file or folder; return its local path.
+
+        The result is ``<dst_path>/<basename of path>`` (``<dst_path>/artifacts`` for the
+        whole root), like the file store's; without ``dst_path`` a new temporary folder is used.
+
+        Raises:
+            NotFoundError: There is no such artifact.
+        """
+        sub = artifact_subpath(path, "path")
+        dst_root = (
+            os.fspath(dst_path) if dst_path is not None else tempfile.mkdtemp(prefix="tracklib-")
+        )
+        target = os.path.join(dst_root, sub.rsplit("/", 1)[-1] if sub else "artifacts")
+        entries = self.list_artifacts(run_id, sub)
+        if sub and not entries:  # a file, or nothing
+            self._download_file(run_id, sub, target)
+        else:
+            os.makedirs(target, exist_ok=True)
+            self._download_tree(run_id, sub, entries, target)
+        return target
+
+    def _download_tree(self, run_id: str, sub: str, entries: list[FileInfo], target: str) -> None:
+        for entry in entries:
+            rel = artifact_subpath(entry.path, "path")  # never trust a server path blindly
+            if sub and not rel.startswith(sub + "/"):
+                raise StoreError(f"The server listed {entry.path!r} under {sub!r}.")
+            local = os.path.join(target, *rel[len(sub) :].strip("/").split("/"))
+            if entry.is_dir:
+                os.makedirs(local, exist_ok=True)
+                self._download_tree(run_id, rel, self.list_artifacts(run_id, rel), local)
+            else:
+                self._download_file(run_id, rel, local)
+
+    def _download_file(self, run_id: str, sub: str, target: str) -> None:
+        base = self._artifact_base(run_id)  # without a proxy, the server's get-artifact reads
+        if base is not None:
+            url, params = f"{base}/{quote(sub, safe='/')}", None
+        else:
+            url, params = self.http.url("/get-artifact"), {"run_id": run_id, "path": sub}
+        os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+
+        def attempt() -> None:
+            response = self._proxy("GET", url, params=params, stream=True)
+            partial = target + ".part"
+            try:
+                with response, open(partial, "wb") as out:
+                    for chunk in response.iter_content(_DOWNLOAD_CHUNK):
+                        out.write(chunk)
+            except requests.RequestException as exc:  # the connection broke mid-body
+                raise HttpUnavailableError(
+                    f"Download of {sub!r} from {self.http.base_url} broke off: {exc}",
+                    retryable=True,
+                ) from None
+            os.replace(partial, target)
+
+        self._retry(attempt)

@@ -1,0 +1,368 @@
+"""Client: the explicit, id-based API over one store, like ``mlflow.MlflowClient``.
+
+Reads live here; the fluent API's read functions are one-line calls to a Client.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tracklib import settings, validation
+from tracklib.entities import (
+    Experiment,
+    FileInfo,
+    Metric,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tracklib.errors import InvalidInputError, NotFoundError
+from tracklib.query import results
+from tracklib.stores import open_store
+from tracklib.stores.base import Store
+from tracklib.stores.file.artifacts import encode_dict
+from tracklib.stores.file.runfiles import RUN_NAME_TAG
+from tracklib.tracking.active_run import to_terminal_status
+from tracklib.tracking.runnames import resolve_run_name
+
+
+class Client:
+    """Explicit access to a tracking store by experiment and run id.
+
+    Args:
+        tracking_uri: Where to read and write; default: :func:`tracklib.get_tracking_uri`.
+
+    Raises:
+        InvalidInputError: The URI is not one tracklib can use.
+    """
+
+    def __init__(self, tracking_uri: str | os.PathLike[str] | None = None) -> None:
+        uri = settings.get_tracking_uri() if tracking_uri is None else os.fspath(tracking_uri)
+        self.tracking_uri = uri
+        self.store: Store = open_store(uri)
+
+    def __repr__(self) -> str:
+        return f"Client({settings.redact_uri(self.tracking_uri)!r})"  # no user:password@
+
+    # ------------------------------------------------------------- experiments
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
+    ) -> str:
+        """Create an experiment and return its id.
+
+        Raises:
+            InvalidInputError: Bad name or tag key.
+            AlreadyExistsError: The name is taken (also by a deleted experiment).
+        """
+        validation.validate_experiment_name(name)
+        checked = {validation.validate_key(k, "tag"): str(v) for k, v in (tags or {}).items()}
+        return self.store.create_experiment(name, artifact_location, checked)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return an experiment by id.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+        """
+        return self.store.get_experiment(validation.validate_experiment_id(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name, or None."""
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
+    ) -> list[Experiment]:
+        """Return the experiments (active ones by default), newest first."""
+        return self.store.search_experiments(ViewType(view_type))
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete an experiment and its runs (moved to ``.trash``).
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            InvalidInputError: It is the Default experiment.
+        """
+        self.store.delete_experiment(validation.validate_experiment_id(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo :meth:`delete_experiment`.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+        """
+        self.store.restore_experiment(validation.validate_experiment_id(experiment_id))
+
+    # ------------------------------------------------------------- runs
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: Mapping[str, Any] | None = None,
+        run_name: str | None = None,
+        user_id: str = "unknown",
+    ) -> Run:
+        """Create a RUNNING run. Like MlflowClient, adds no system tags but ``mlflow.runName``.
+
+        Raises:
+            InvalidInputError: Bad tag key, or ``run_name`` disagrees with an
+                ``mlflow.runName`` tag.
+            NotFoundError: The experiment does not exist.
+            RunStateError: The experiment is deleted.
+        """
+        run_tags = [
+            RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
+            for k, v in (tags or {}).items()
+        ]
+        name = resolve_run_name(run_name, tags)
+        info = self.store.create_run(
+            validation.validate_experiment_id(experiment_id),
+            user_id,
+            validation.timestamp_ms(start_time),
+            name,
+            [t for t in run_tags if t.key != RUN_NAME_TAG],
+        )
+        return self.store.get_run(info.run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        """Return a snapshot of a run: info, params, latest metrics, tags.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        return self.store.get_run(validation.validate_run_id(run_id))
+
+    def set_terminated(
+        self, run_id: str, status: str = "FINISHED", end_time: int | None = None
+    ) -> RunInfo:
+        """End a run with a terminal status.
+
+        Raises:
+            InvalidInputError: ``status`` is not FINISHED, FAILED or KILLED.
+            NotFoundError: No run has this id.
+        """
+        final = to_terminal_status(status)
+        return self.store.update_run(
+            validation.validate_run_id(run_id), final, validation.timestamp_ms(end_time)
+        )
+
+    def update_run(
+        self, run_id: str, status: str | None = None, name: str | None = None
+    ) -> RunInfo:
+        """Change a run's status and/or name.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        info = self.get_run(run_id).info
+        new_status = RunStatus(status.upper()) if status else info.status
+        end = (
+            info.end_time
+            if not new_status.is_terminated()
+            else info.end_time or int(time.time() * 1000)
+        )
+        return self.store.update_run(run_id, new_status, end, name)
+
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (its folder stays; MLflow's ``gc`` removes it).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        self.store.delete_run(validation.validate_run_id(run_id))
+
+    def restore_run(self, run_id: str) -> None:
+        """Undo :meth:`delete_run`.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        self.store.restore_run(validation.validate_run_id(run_id))
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = None,
+        filter_string: str = "",
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        experiment_names: Sequence[str] | None = None,
+        output_format: str = "list",
+    ) -> Any:
+        """Return one page of runs matching MLflow's filter grammar (see docs/query.md).
+
+        With ``output_format="list"`` (default) the result is a list of runs whose ``token``
+        attribute fetches the next page (None on the last page); with ``"pandas"`` it is a
+        DataFrame shaped like ``mlflow.search_runs``'s. Runs come in ``order_by`` order, then
+        newest first, then by run id. All active experiments are searched by default.
+
+        Raises:
+            InvalidInputError: A malformed filter, order_by or page token (the message
+                points at the position), a non-positive max_results or an unknown
+                output_format.
+            ImportError: output_format="pandas" without pandas installed.
+            NotFoundError: A named experiment does not exist.
+        """
+        if output_format not in ("list", "pandas"):
+            raise InvalidInputError(
+                f"output_format must be 'list' or 'pandas', got {output_format!r}."
+            )
+        ids = self._experiment_ids(experiment_ids, experiment_names)
+        runs, token = self.store.search_runs(
+            ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
+        )
+        if output_format == "pandas":
+            return results.to_pandas(runs)
+        return results.PagedList(runs, token)
+
+    def _experiment_ids(
+        self, experiment_ids: Sequence[str] | str | None, names: Sequence[str] | None
+    ) -> list[str]:
+        if isinstance(experiment_ids, str):
+            experiment_ids = [experiment_ids]
+        ids = [validation.validate_experiment_id(i) for i in experiment_ids or ()]
+        for name in names or ():
+            experiment = self.store.get_experiment_by_name(name)
+            if experiment is None:
+                raise NotFoundError(f"No experiment named {name!r}.")
+            ids.append(experiment.experiment_id)
+        if experiment_ids is None and names is None:
+            ids = [e.experiment_id for e in self.store.search_experiments()]
+        return ids
+
+    # ------------------------------------------------------------- logging
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        step: int | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        """Log one metric point to a run.
+
+        Raises:
+            InvalidInputError: Bad key, value, step or timestamp.
+            NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
+        """
+        self.log_batch(run_id, metrics=[validation.metric_point(key, value, step, timestamp)])
+
+    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+        """Log a param to a run; returns ``value``.
+
+        Raises:
+            InvalidInputError: Bad key, or the param exists with a different value.
+        """
+        self.log_batch(run_id, params=[Param(key, value)])
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any) -> None:
+        """Set a tag on a run.
+
+        Raises:
+            InvalidInputError: Bad key.
+        """
+        self.log_batch(run_id, tags=[RunTag(key, value)])
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Iterable[Metric] = (),
+        params: Iterable[Param] = (),
+        tags: Iterable[RunTag] = (),
+    ) -> None:
+        """Log metrics, params and tags at once; everything is checked before anything is written.
+
+        Raises:
+            InvalidInputError: Any entity is invalid, or a param conflicts.
+            NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
+        """
+        checked_metrics = [
+            validation.metric_point(m.key, m.value, m.step, m.timestamp) for m in metrics
+        ]
+        checked_params = [
+            Param(validation.validate_key(p.key, "param"), validation.param_value(p.key, p.value))
+            for p in params
+        ]
+        checked_tags = [
+            RunTag(validation.validate_key(t.key, "tag"), validation.tag_value(t.key, t.value))
+            for t in tags
+        ]
+        self.store.log_batch(
+            validation.validate_run_id(run_id), checked_metrics, checked_params, checked_tags
+        )
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every point of a metric in logged order.
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        return self.store.get_metric_history(validation.validate_run_id(run_id), key)
+
+    # ------------------------------------------------------------- artifacts
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy a local file into a run's artifacts.
+
+        Raises:
+            InvalidInputError: The file is missing or the target escapes the artifact folder.
+        """
+        self.store.log_artifact(validation.validate_run_id(run_id), local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy a local folder's content into a run's artifacts.
+
+        Raises:
+            InvalidInputError: The folder is missing or the target escapes the artifact folder.
+        """
+        self.store.log_artifacts(validation.validate_run_id(run_id), local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Save text as an artifact file of a run.
+
+        Raises:
+            InvalidInputError: ``artifact_file`` escapes the artifact folder.
+        """
+        self.store.log_bytes(
+            validation.validate_run_id(run_id), text.encode("utf-8"), artifact_file
+        )
+
+    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
+        """Save a dict as JSON (or YAML for ``.yaml``/``.yml``) artifact file of a run.
+
+        Raises:
+            InvalidInputError: The dict cannot be serialised or the path escapes.
+        """
+        data = encode_dict(validation.check_mapping(dictionary, "log_dict"), artifact_file)
+        self.store.log_bytes(validation.validate_run_id(run_id), data, artifact_file)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """List a run's artifacts directly under ``path`` (run-relative paths).
+
+        Raises:
+            NotFoundError: No run has this id.
+        """
+        return self.store.list_artifacts(validation.validate_run_id(run_id), path)
+
+    def download_artifacts(
+        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Return a local path holding a run's artifact (copied into ``dst_path`` if given).
+
+        Raises:
+            NotFoundError: No such run or artifact.
+        """
+        return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)

@@ -1,0 +1,381 @@
+"""The module-level API: ``tracklib.start_run()``, ``tracklib.log_metric()``, ...
+
+Each function is a few lines over the active
+:class:`~tracklib.tracking.active_run.ActiveRun` (writes) or a
+:class:`~tracklib.tracking.client.Client` (reads). The active runs form a process-wide stack (nested
+runs push onto it); tracklib never starts a run behind the user's back.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tracklib import settings
+from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
+from tracklib.errors import InvalidInputError, RunStateError
+from tracklib.tracking import lifecycle, start
+from tracklib.tracking.active_run import ActiveRun
+from tracklib.tracking.client import Client
+
+_active_runs: list[ActiveRun] = []
+_active_experiment: tuple[str, str] | None = None  # (tracking URI, experiment id)
+_lock = threading.RLock()
+
+set_tracking_uri = settings.set_tracking_uri
+get_tracking_uri = settings.get_tracking_uri
+
+
+# ------------------------------------------------------------------ experiments
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
+    """Make an experiment the default for new runs; a named one is created if missing.
+
+    Raises:
+        InvalidInputError: Neither or both of name and id are given, or the name is invalid.
+        NotFoundError: ``experiment_id`` does not exist.
+        RunStateError: The experiment is deleted.
+    """
+    global _active_experiment
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidInputError(
+            "set_experiment takes exactly one of experiment_name, experiment_id."
+        )
+    client, remote_uri = start.logging_client()
+    if experiment_id is not None:
+        experiment = client.get_experiment(
+            start.experiment_by_id(client, remote_uri, experiment_id)
+        )
+    else:
+        experiment = start.get_or_create(client, str(experiment_name))
+    if experiment.lifecycle_stage != "active":
+        raise RunStateError(
+            f"Experiment {experiment.name!r} is deleted; restore it with "
+            f"Client().restore_experiment({experiment.experiment_id!r}) or pick another name."
+        )
+    _active_experiment = (client.tracking_uri, experiment.experiment_id)
+    return experiment
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """Return the experiment with this name, or None."""
+    return Client().get_experiment_by_name(name)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """Return an experiment by id.
+
+    Raises:
+        NotFoundError: No experiment has this id.
+    """
+    return Client().get_experiment(experiment_id)
+
+
+def search_experiments(view_type: ViewType | str = ViewType.ACTIVE_ONLY) -> list[Experiment]:
+    """Return the experiments of the tracking store (active ones by default)."""
+    return Client().search_experiments(view_type)
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+    capture_env: bool | None = None,
+) -> ActiveRun:
+    """Start (or resume) a run and make it the active one; use it as a context manager.
+
+    Args:
+        run_id: Resume this run instead of creating one (default: ``TRACKLIB_RUN_ID``, then
+            ``MLFLOW_RUN_ID``).
+        experiment: Experiment name (created if missing).
+        experiment_id: Experiment id (must exist).
+        run_name: The run's name (default: a generated one such as ``calm-owl-42``).
+        nested: Start a child of the active run (tag ``mlflow.parentRunId``).
+        parent_run_id: Make the new run a child of this run.
+        tags: Extra tags; they override the system tags.
+        description: Markdown description (tag ``mlflow.note.content``).
+        capture_env: Record the environment (packages, Python, platform, git) under the
+            run's ``environment/`` artifacts; default on unless ``TRACKLIB_CAPTURE_ENV=0``.
+
+    Returns:
+        The new active run.
+
+    Raises:
+        RunStateError: A run is active and ``nested`` is False, or the run to resume is
+            deleted.
+        InvalidInputError: Bad tags, or arguments that contradict each other.
+        NotFoundError: The run to resume, the parent or the experiment does not exist.
+    """
+    with _lock:
+        parent = _active_runs[-1] if _active_runs else None
+        if parent is not None and not nested:
+            raise RunStateError(
+                f"Run {parent.run_id} is already active. To start a child run, call "
+                "start_run(nested=True); to start a separate run, end the active one first "
+                "(end_run() or leave its `with` block)."
+            )
+        client, remote_uri = start.logging_client()
+        resume_id = run_id or start.pop_run_id_env()
+        if resume_id is not None:
+            on_end = _on_end(remote_uri)
+            run = start.resume(client, remote_uri, resume_id, run_name, tags, description, on_end)
+        else:
+            if parent_run_id is None and parent is not None:
+                parent_run_id = parent.run_id
+            exp_id = start.experiment_for_new_run(
+                client, remote_uri, experiment, experiment_id, parent_run_id, _active_experiment
+            )
+            run = start.create(
+                client, remote_uri, exp_id, run_name, parent_run_id, tags, description,
+                _on_end(remote_uri),
+            )  # fmt: skip
+            if settings.capture_env_enabled() if capture_env is None else capture_env:
+                start.record_environment(run)
+        _active_runs.append(run)
+        lifecycle.install(_end_all_runs)
+        return run
+
+
+def _forget(run: ActiveRun) -> None:
+    with _lock:
+        if run in _active_runs:
+            _active_runs.remove(run)
+
+
+def _on_end(uri: str | None) -> Callable[[ActiveRun], None]:
+    """What ending a run does beyond its store: leave the stack; for a server, flush."""
+    if uri is None:
+        return _forget
+
+    def on_end(run: ActiveRun) -> None:
+        from tracklib.remote import spool
+
+        _forget(run)
+        spool.flush(uri, run.run_id)  # bounded by TRACKLIB_FLUSH_TIMEOUT
+
+    return on_end
+
+
+def _end_all_runs(status: RunStatus) -> None:
+    """End every active run, innermost first (at interpreter exit or on SIGTERM)."""
+    while _active_runs:
+        _active_runs[-1].end(status)
+
+
+def active_run() -> ActiveRun | None:
+    """Return the innermost active run, or None."""
+    return _active_runs[-1] if _active_runs else None
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the innermost active run (nothing happens when no run is active).
+
+    Raises:
+        InvalidInputError: ``status`` is not FINISHED, FAILED or KILLED.
+    """
+    run = active_run()
+    if run is not None:
+        run.end(status)
+
+
+def _require_run() -> ActiveRun:
+    run = active_run()
+    if run is None:
+        raise RunStateError(
+            "No active run: call tracklib.start_run() first (e.g. `with tracklib.start_run():`). "
+            "tracklib never starts a run implicitly."
+        )
+    return run
+
+
+# ------------------------------------------------------------------ logging
+def log_metric(
+    key: str, value: float, step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Log a metric point to the active run; see :meth:`ActiveRun.log_metric`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Bad key, value, step or timestamp.
+    """
+    run = _active_runs[-1] if _active_runs else _require_run()
+    run.log_metric(key, value, step, timestamp)
+
+
+def log_metrics(
+    metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
+) -> None:
+    """Log several metrics to the active run; see :meth:`ActiveRun.log_metrics`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Any key or value is invalid (nothing is written then).
+    """
+    _require_run().log_metrics(metrics, step, timestamp)
+
+
+def log_param(key: str, value: Any) -> Any:
+    """Log a param to the active run; see :meth:`ActiveRun.log_param`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Bad key, or the param was logged with another value.
+    """
+    return _require_run().log_param(key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Log several params to the active run; see :meth:`ActiveRun.log_params`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: A bad key or a conflicting value (nothing is written then).
+    """
+    _require_run().log_params(params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag on the active run; see :meth:`ActiveRun.set_tag`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Bad key.
+    """
+    _require_run().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set several tags on the active run; see :meth:`ActiveRun.set_tags`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: A bad key (nothing is written then).
+    """
+    _require_run().set_tags(tags)
+
+
+def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy a local file into the active run's artifacts; see :meth:`ActiveRun.log_artifact`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Missing file, or a target outside the run's artifact folder.
+    """
+    _require_run().log_artifact(local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
+    """Copy a folder's content into the active run's artifacts; see :meth:`ActiveRun.log_artifacts`.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Missing folder, or a target outside the run's artifact folder.
+    """
+    _require_run().log_artifacts(local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str) -> None:
+    """Save text as an artifact file of the active run.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: ``artifact_file`` would leave the run's artifact folder.
+    """
+    _require_run().log_text(text, artifact_file)
+
+
+def log_dict(dictionary: Mapping[str, Any], artifact_file: str) -> None:
+    """Save a dict as a JSON or YAML (by extension) artifact file of the active run.
+
+    Raises:
+        RunStateError: No run is active.
+        InvalidInputError: Unserialisable dict, or a path outside the artifact folder.
+    """
+    _require_run().log_dict(dictionary, artifact_file)
+
+
+# ------------------------------------------------------------------ reads
+def get_run(run_id: str) -> Run:
+    """Return a snapshot of a run (info, params, latest metrics, tags).
+
+    Raises:
+        NotFoundError: No run has this id.
+    """
+    return Client().get_run(run_id)
+
+
+def get_metric_history(run_id: str, key: str) -> list[Metric]:
+    """Return every point of a metric in logged order.
+
+    Raises:
+        NotFoundError: No run has this id.
+    """
+    return Client().get_metric_history(run_id, key)
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    experiment_names: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+    run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    output_format: str = "list",
+    page_token: str | None = None,
+) -> Any:
+    """Search runs with MLflow's filter grammar (see :meth:`Client.search_runs`).
+
+    With no experiment given: the default experiment's runs. ``output_format="pandas"``
+    returns a DataFrame like ``mlflow.search_runs`` (needs ``tracklib[pandas]``).
+
+    Raises:
+        InvalidInputError: A malformed filter or ordering (the message shows where).
+        ImportError: output_format="pandas" without pandas installed.
+        NotFoundError: A named experiment does not exist.
+    """
+    client = Client()
+    if experiment_ids is None and experiment_names is None:
+        log_client, remote_uri = start.logging_client()
+        default = start.default_experiment_id(log_client, remote_uri, _active_experiment)
+        if remote_uri is None:
+            experiment_ids = [default]
+        else:  # the spool's experiment has the server's by the same name
+            experiment_names = [log_client.get_experiment(default).name]
+    return client.search_runs(
+        experiment_ids,
+        filter_string,
+        run_view_type,
+        max_results,
+        order_by,
+        page_token,
+        experiment_names=experiment_names,
+        output_format=output_format,
+    )
+
+
+def list_artifacts(run_id: str, path: str | None = None) -> list[FileInfo]:
+    """List a run's artifacts directly under ``path``.
+
+    Raises:
+        NotFoundError: No run has this id.
+    """
+    return Client().list_artifacts(run_id, path)
+
+
+def download_artifacts(
+    run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+) -> str:
+    """Return a local path holding a run's artifact (copied into ``dst_path`` if given).
+
+    Raises:
+        NotFoundError: No such run or artifact.
+    """
+    return Client().download_artifacts(run_id, path, dst_path)
