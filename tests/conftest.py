@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import tracklib
-from tracklib import settings
-from tracklib.tracking import fluent
+from tracklib import testing
 
 _ENV_VARS = (
     "TRACKLIB_TRACKING_URI",
@@ -35,13 +34,9 @@ def clean_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     monkeypatch.setenv("TRACKLIB_CACHE_DIR", os.fspath(tmp_path / "tracklib-cache"))
     monkeypatch.chdir(tmp_path)
-    settings.set_tracking_uri(None)
-    fluent._active_experiment = None
+    testing.reset()
     yield
-    while fluent._active_runs:
-        fluent._active_runs[-1].end("KILLED")
-    settings.set_tracking_uri(None)
-    fluent._active_experiment = None
+    testing.reset()
 
 
 @pytest.fixture

@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 import tracklib
-from tracklib import settings
-from tracklib.tracking import fluent
+from tracklib import settings, testing
 
 # Env vars that steer either library towards another store, experiment or run.
 TRACKING_ENV_VARS = (
@@ -264,10 +263,7 @@ def isolated_tracklib(work: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            while fluent._active_runs:
-                fluent._active_runs[-1].end("KILLED")
-            settings.set_tracking_uri(None)
-            fluent._active_experiment = None
+            testing.reset()
 
 
 @contextlib.contextmanager

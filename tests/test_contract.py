@@ -532,7 +532,7 @@ def test_memory_uri_selects_one_shared_in_memory_store(tmp_path: Path) -> None:
         assert store.get_run(run.info.run_id).data.metrics == {"m": 1.0}
         assert list(tmp_path.iterdir()) == []  # nothing on disk
     finally:
-        testing._memory_stores.clear()
+        testing.reset()
 
 
 def test_use_in_memory_store_restores_the_previous_uri(tmp_path: Path) -> None:

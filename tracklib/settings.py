@@ -54,6 +54,11 @@ def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     _explicit_uri = text
 
 
+def explicit_tracking_uri() -> str | None:
+    """The URI given to :func:`set_tracking_uri`, or ``None`` (env vars and the default apply)."""
+    return _explicit_uri
+
+
 def get_tracking_uri() -> str:
     """Return the tracking URI: explicit call > TRACKLIB_ > MLFLOW_ > ``./mlruns``."""
     return _explicit_uri or first_env(TRACKING_URI_VARS) or DEFAULT_TRACKING_URI

@@ -258,3 +258,12 @@ def metric_point(key: str, value: Any, step: Any, timestamp: Any) -> Metric:
         timestamp_ms(timestamp),
         metric_step(key, step),
     )
+
+
+def param_conflict(key: str, old: str, new: str) -> InvalidInputError:
+    """Return the error for re-logging a param with another value (MLflow's rule)."""
+    return InvalidInputError(
+        f"Changing param values is not allowed. Param {key!r} was already logged with value "
+        f"{old!r}; the new value is {new!r}. Params are a run's fixed inputs: log a changing "
+        "value as a metric or tag, or start a new run."
+    )

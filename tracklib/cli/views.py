@@ -15,9 +15,9 @@ from tracklib.cli.tables import Cell
 from tracklib.entities import Experiment, FileInfo, Metric, Run, ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.stores.rest.wire import encode_double
+from tracklib.tags import SYSTEM_TAG_PREFIX
 from tracklib.tracking.client import Client
 
-SYSTEM_TAG_PREFIX = "mlflow."
 _STATUS_STYLE = {"FAILED": tables.RED, "KILLED": tables.RED, "RUNNING": tables.YELLOW}
 _MAX_CELL = 30  # widest a param/metric/tag cell of the runs table may be
 

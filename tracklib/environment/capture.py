@@ -29,6 +29,7 @@ import time
 from typing import Any
 
 from tracklib.environment.packages import installed_packages, normalize, strip_credentials
+from tracklib.tags import GIT_PREFIX
 
 ENV_ALLOWLIST: tuple[str, ...] = (
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
@@ -246,7 +247,7 @@ def git_tags(snapshot: dict[str, Any]) -> dict[str, str]:
     """
     git = snapshot.get("git") or {}
     names = {"commit": "commit", "branch": "branch", "remote_url": "repoURL"}
-    return {f"mlflow.source.git.{tag}": git[key] for key, tag in names.items() if git.get(key)}
+    return {f"{GIT_PREFIX}{tag}": git[key] for key, tag in names.items() if git.get(key)}
 
 
 # --- git: three probes run side by side, sharing one deadline ------------------------------------

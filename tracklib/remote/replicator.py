@@ -36,6 +36,7 @@ from tracklib.stores.file.disk import (
     replace_file,
 )
 from tracklib.stores.file.experiments import TRASH
+from tracklib.tags import RUN_NAME
 
 STATE_PREFIX = ".tracklib-sync-"
 SOURCE_TAG = "tracklib.sourceRunId"
@@ -255,7 +256,7 @@ class Replicator:
     def _count_new_run(self, run_dir: str, tags: dict[str, str]) -> None:
         self.stats.runs += 1
         self.stats.params += len(read_value_files(os.path.join(run_dir, "params")))
-        self.stats.tags += len(tags.keys() - {runfiles.RUN_NAME_TAG})  # the name goes apart
+        self.stats.tags += len(tags.keys() - {RUN_NAME})  # the name goes apart
         for key, path in iter_key_files(os.path.join(run_dir, "metrics")):
             self.stats.points += len(read_points_after(path, key, 0)[0])
         with contextlib.suppress(Exception):  # non-local artifacts are not pushed from here
@@ -295,11 +296,7 @@ class Replicator:
         self, run_dir: str, remote_id: str, state: dict[str, Any], tags: dict[str, str]
     ) -> None:
         sent: dict[str, str] = state.get("tags", {})
-        new = [
-            RunTag(k, v)
-            for k, v in sorted(tags.items())
-            if sent.get(k) != v and k != runfiles.RUN_NAME_TAG
-        ]
+        new = [RunTag(k, v) for k, v in sorted(tags.items()) if sent.get(k) != v and k != RUN_NAME]
         for chunk in _chunks(new, _BATCH["tags"]):
             self._log(remote_id, tags=chunk)
             sent.update((t.key, t.value) for t in chunk)

@@ -61,6 +61,15 @@ class Sender:
                 self._thread.start()
             self._wake.notify()
 
+    def close(self) -> None:
+        """Stop sending: forget every watched run and let the thread go idle.
+
+        What was not sent stays in the spool, for a later process or ``tracklib sync``.
+        """
+        with self._wake:
+            self._watched.clear()
+            self._wake.notify_all()
+
     def flush(self, run_id: str, timeout: float) -> bool:
         """Mark a run ended and wait until everything, status included, is on the server.
 

@@ -41,6 +41,15 @@ _senders: dict[str, Sender] = {}
 _lock = threading.Lock()
 
 
+def reset() -> None:
+    """Stop watching every run and forget the senders (what was not sent stays in the spool)."""
+    with _lock:
+        senders = list(_senders.values())
+        _senders.clear()
+    for sender in senders:
+        sender.close()
+
+
 def spool_base() -> str:
     """The folder holding one spool per server (``TRACKLIB_SPOOL_DIR`` moves it)."""
     explicit = os.environ.get(SPOOL_DIR_VAR)

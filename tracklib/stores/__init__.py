@@ -16,14 +16,14 @@ def open_store(uri: str) -> Store:
     """Return the (shared, per-process) store for a tracking URI.
 
     One store per folder, so every run of a process shares its open metric files. A
-    ``memory:`` URI selects a :class:`tracklib.testing.InMemoryStore`; an http(s) URI a
+    ``memory:`` URI selects a :class:`tracklib.stores.memory.InMemoryStore`; an http(s) URI a
     :class:`tracklib.stores.rest.store.RestStore` (one keep-alive session per server).
 
     Raises:
         InvalidInputError: The URI is not one tracklib can use.
     """
     if uri.startswith("memory:"):  # tracklib.testing's in-memory stores, one per URI
-        from tracklib.testing import memory_store
+        from tracklib.stores.memory import memory_store
 
         return memory_store(uri)
     if settings.is_remote(uri):
@@ -65,3 +65,18 @@ def _rest_store(uri: str) -> Store:
 
             store = _stores[key] = RestStore(uri)
         return store
+
+
+def reset() -> None:
+    """Forget every store this process opened (the next :func:`open_store` makes new ones).
+
+    Also empties the in-memory stores and the meta.yaml read cache. For tests: a store that
+    is still in use elsewhere keeps working, it is only no longer shared.
+    """
+    from tracklib.stores.file import disk
+    from tracklib.stores.memory import forget_memory_stores
+
+    with _lock:
+        _stores.clear()
+    forget_memory_stores()
+    disk.clear_yaml_cache()

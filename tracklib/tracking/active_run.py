@@ -20,7 +20,8 @@ from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
 from tracklib.errors import InvalidInputError
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
-from tracklib.stores.file.runfiles import RUN_NAME_TAG, param_conflict
+from tracklib.tags import RUN_NAME
+from tracklib.validation import param_conflict
 
 
 class ActiveRun:
@@ -157,7 +158,7 @@ class ActiveRun:
         ]
         self._store.log_batch(self._info.run_id, tags=checked)
         for tag in checked:
-            if tag.key == RUN_NAME_TAG:
+            if tag.key == RUN_NAME:
                 self._info = dataclasses.replace(self._info, run_name=tag.value)
 
     # --------------------------------------------------------------- artifacts

@@ -27,7 +27,7 @@ from tracklib.query import results
 from tracklib.stores import open_store
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
-from tracklib.stores.file.runfiles import RUN_NAME_TAG
+from tracklib.tags import RUN_NAME
 from tracklib.tracking.active_run import to_terminal_status
 from tracklib.tracking.runnames import resolve_run_name
 
@@ -126,7 +126,7 @@ class Client:
             user_id,
             validation.timestamp_ms(start_time),
             name,
-            [t for t in run_tags if t.key != RUN_NAME_TAG],
+            [t for t in run_tags if t.key != RUN_NAME],
         )
         return self.store.get_run(info.run_id)
 

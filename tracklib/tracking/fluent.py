@@ -170,6 +170,13 @@ def _end_all_runs(status: RunStatus) -> None:
         _active_runs[-1].end(status)
 
 
+def reset() -> None:
+    """End every active run as KILLED and forget the active experiment (for tests)."""
+    global _active_experiment
+    _end_all_runs(RunStatus.KILLED)
+    _active_experiment = None
+
+
 def active_run() -> ActiveRun | None:
     """Return the innermost active run, or None."""
     return _active_runs[-1] if _active_runs else None

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracklib.errors import InvalidInputError
+from tracklib.tags import RUN_NAME
 
 _ADJECTIVES = (  # noqa: SIM905 - a word list reads better as text
     "able agile amber ample azure bold brave brisk calm clever cosmic crisp curious "
@@ -30,7 +31,6 @@ _NOUNS = (  # noqa: SIM905
     "zebra "
 ).split()
 MAX_LENGTH = 20
-_RUN_NAME_TAG = "mlflow.runName"
 
 
 def generate_run_name() -> str:
@@ -48,10 +48,10 @@ def resolve_run_name(run_name: str | None, tags: Mapping[str, Any] | None) -> st
     Raises:
         InvalidInputError: Both are given and differ.
     """
-    tagged = (tags or {}).get(_RUN_NAME_TAG)
+    tagged = (tags or {}).get(RUN_NAME)
     if run_name is not None and tagged is not None and str(tagged) != run_name:
         raise InvalidInputError(
-            f"run_name={run_name!r} and the tag {_RUN_NAME_TAG}={tagged!r} disagree; give one."
+            f"run_name={run_name!r} and the tag {RUN_NAME}={tagged!r} disagree; give one."
         )
     name = run_name if run_name is not None else tagged
     return str(name) if name else generate_run_name()

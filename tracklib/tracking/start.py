@@ -18,7 +18,7 @@ from typing import Any
 from tracklib import settings, validation
 from tracklib.entities import Experiment, RunStatus, RunTag
 from tracklib.errors import AlreadyExistsError, InvalidInputError, RunStateError
-from tracklib.stores.file.runfiles import RUN_NAME_TAG
+from tracklib.tags import RUN_NAME as RUN_NAME_TAG
 from tracklib.tracking.active_run import ActiveRun
 from tracklib.tracking.client import Client
 from tracklib.tracking.runnames import resolve_run_name
@@ -155,6 +155,12 @@ def create(
 
     info = spool.create_run(remote_uri, *args)
     return ActiveRun(client.store, info, on_end=on_end)
+
+
+def forget_snapshot() -> None:
+    """Take the environment snapshot anew at the next run (it is taken once per process)."""
+    global _snapshot
+    _snapshot = None
 
 
 def record_environment(run: ActiveRun) -> None:

@@ -33,6 +33,12 @@ if hasattr(os, "register_at_fork"):
 _OPEN_READ = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 OPEN_APPEND = os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
+
+def clear_yaml_cache() -> None:
+    """Forget the cached meta.yaml reads (they are re-validated by ``stat`` anyway)."""
+    _yaml_cache.clear()
+
+
 # Strings that PyYAML would read back as something other than the same string.
 _PLAIN_SAFE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_\-./]*$")
 # What PyYAML may write plain in block context (no indicator first, no ': ', no trailing ':'

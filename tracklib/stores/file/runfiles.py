@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from tracklib import validation
 from tracklib.entities import Metric, Param, Run, RunData, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError, StoreError
 from tracklib.stores.file.disk import (
@@ -26,9 +27,9 @@ from tracklib.stores.file.disk import (
     read_value_files,
     write_yaml,
 )
+from tracklib.tags import RUN_NAME
 
 NOT_RUN_FOLDERS = frozenset({"tags", "datasets", "traces", "models"})
-RUN_NAME_TAG = "mlflow.runName"
 
 
 def key_path(run_dir: str, kind: str, key: str) -> str:
@@ -123,10 +124,10 @@ def meta_to_info(run_dir: str, meta: dict[str, Any], tags: dict[str, str] | None
     run_name = meta.get("run_name")
     if not run_name:
         if tags is None:
-            tag_file = key_path(run_dir, "tags", RUN_NAME_TAG)
+            tag_file = key_path(run_dir, "tags", RUN_NAME)
             run_name = read_text(tag_file) if os.path.isfile(tag_file) else ""
         else:
-            run_name = tags.get(RUN_NAME_TAG, "")
+            run_name = tags.get(RUN_NAME, "")
     return RunInfo(
         run_id=run_id,
         experiment_id=experiment_id,
@@ -301,7 +302,7 @@ class RunFiles:
         if key == "status":
             return RunStatus.from_code(meta.get("status", 1)).value
         if key == "run_name":
-            return str(meta.get("run_name") or self.tag(RUN_NAME_TAG) or "")
+            return str(meta.get("run_name") or self.tag(RUN_NAME) or "")
         if key == "user_id":
             return str(meta.get("user_id") or "unknown")
         if key == "artifact_uri":
@@ -364,18 +365,9 @@ def params_to_write(run_dir: str, params: Sequence[Param]) -> list[Param]:
         if old is None:
             new.append(param)
         elif old != param.value:
-            raise param_conflict(param.key, old, param.value)
+            raise validation.param_conflict(param.key, old, param.value)
         seen[param.key] = param.value
     return new
-
-
-def param_conflict(key: str, old: str, new: str) -> InvalidInputError:
-    """Return the error for re-logging a param with another value (MLflow's rule)."""
-    return InvalidInputError(
-        f"Changing param values is not allowed. Param {key!r} was already logged with value "
-        f"{old!r}; the new value is {new!r}. Params are a run's fixed inputs: log a changing "
-        "value as a metric or tag, or start a new run."
-    )
 
 
 def create_param(run_dir: str, param: Param) -> None:
@@ -392,4 +384,4 @@ def create_param(run_dir: str, param: Param) -> None:
         except FileExistsError:
             old = read_text(path)
             if old != param.value:
-                raise param_conflict(param.key, old, param.value) from None
+                raise validation.param_conflict(param.key, old, param.value) from None

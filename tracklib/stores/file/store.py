@@ -38,8 +38,8 @@ from tracklib.stores.file.disk import (
     write_new,
 )
 from tracklib.stores.file.experiments import ExperimentFolders
+from tracklib.tags import RUN_NAME
 
-RUN_NAME_TAG = "mlflow.runName"
 _MAX_OPEN_METRIC_FILES = 256
 
 
@@ -109,7 +109,7 @@ class FileStore(ExperimentFolders):
             artifact_uri=f"{experiment.artifact_location}/{run_id}/artifacts",
         )
         # No reader sees the run before its meta.yaml exists, so the tags need no temp files.
-        for tag in {t.key: t for t in (*tags, RunTag(RUN_NAME_TAG, run_name))}.values():
+        for tag in {t.key: t for t in (*tags, RunTag(RUN_NAME, run_name))}.values():
             path = runfiles.key_path(run_dir, "tags", tag.key)
             if "/" in tag.key:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -177,9 +177,7 @@ class FileStore(ExperimentFolders):
         meta.update(status=status.code, end_time=end_time)
         if run_name is not None:
             meta["run_name"] = run_name
-            replace_file(
-                runfiles.key_path(run_dir, "tags", RUN_NAME_TAG), run_name.encode(), run_dir
-            )
+            replace_file(runfiles.key_path(run_dir, "tags", RUN_NAME), run_name.encode(), run_dir)
         runfiles.write_run_meta(run_dir, meta)
         if status.is_terminated():
             self._close_metric_files(run_id)
@@ -295,7 +293,7 @@ class FileStore(ExperimentFolders):
                 path = runfiles.key_path(run_dir, "tags", tag.key)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 replace_file(path, tag.value.encode(), run_dir)
-            if tag.key == RUN_NAME_TAG:
+            if tag.key == RUN_NAME:
                 meta = load_yaml(os.path.join(run_dir, "meta.yaml"))
                 runfiles.write_run_meta(run_dir, {**meta, "run_name": tag.value})
         lines: dict[str, list[bytes]] = {}
