@@ -19,7 +19,7 @@ from tracklib.cli import tables
 from tracklib.cli.runids import short_ids
 from tracklib.cli.tables import Cell
 from tracklib.entities import Run
-from tracklib.stores.rest.wire import encode_double
+from tracklib.jsonform import encode_double
 
 HIGHER_IS_BETTER = frozenset(
     {

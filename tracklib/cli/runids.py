@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
-from tracklib.stores.file.store import FileStore
 from tracklib.tracking.client import Client
 
 FULL_ID_LENGTH = 32
@@ -69,12 +67,7 @@ def resolve_all(client: Client, refs: Iterable[str]) -> list[str]:
 
 def all_run_ids(client: Client) -> list[str]:
     """Every run id of the store, deleted runs included."""
-    store = client.store
-    if isinstance(store, FileStore):  # listing folders beats reading every run's files
-        return store.run_ids()
-    experiments = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
-    runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=MAX_SEARCH)
-    return [run.info.run_id for run in runs]
+    return client.store.run_ids()  # the file store lists folders instead of reading runs
 
 
 def short_ids(run_ids: Sequence[str], length: int = SHORT_ID_LENGTH) -> dict[str, str]:

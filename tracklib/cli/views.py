@@ -14,7 +14,7 @@ from tracklib.cli.runids import short_ids
 from tracklib.cli.tables import Cell
 from tracklib.entities import Experiment, FileInfo, Metric, Run, ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
-from tracklib.stores.rest.wire import encode_double
+from tracklib.jsonform import encode_double
 from tracklib.tags import SYSTEM_TAG_PREFIX
 from tracklib.tracking.client import Client
 

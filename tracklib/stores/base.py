@@ -65,6 +65,10 @@ class Store(Protocol):
         """Create a RUNNING run with these tags (``mlflow.runName`` is added)."""
         ...
 
+    def run_ids(self) -> list[str]:
+        """Every run id of the store, deleted runs and experiments included."""
+        ...
+
     def get_run(self, run_id: str) -> Run:
         """Return a snapshot of a run."""
         ...

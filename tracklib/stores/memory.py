@@ -174,6 +174,11 @@ class InMemoryStore:
             raise RunStateError(f"Run {run_id} is deleted; restore it to log to it.")
         return record
 
+    def run_ids(self) -> list[str]:
+        """Every run id of the store, deleted runs and experiments included."""
+        with self._lock:
+            return list(self._runs)
+
     def get_run(self, run_id: str) -> Run:
         """Return a snapshot of a run.
 

@@ -227,6 +227,18 @@ class RestStore:
         runs = [run_from_json(r) for r in reply.get("runs") or ()]
         return runs, reply.get("next_page_token") or None
 
+    def run_ids(self) -> list[str]:
+        """Every run id on the server, deleted runs and experiments included (pages of 50,000)."""
+        experiments = [e.experiment_id for e in self.search_experiments(ViewType.ALL)]
+        found: list[str] = []
+        token: str | None = None
+        while experiments:
+            runs, token = self.search_runs(experiments, "", ViewType.ALL, 50_000, None, token)
+            found.extend(run.info.run_id for run in runs)
+            if not token:
+                break
+        return found
+
     # ----------------------------------------------------------------- logging
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
         """Log one point (not resent when the first attempt may have arrived)."""

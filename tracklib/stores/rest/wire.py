@@ -9,7 +9,6 @@ fix are :class:`HttpError` s that say whether and when to retry.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
@@ -25,8 +24,9 @@ from tracklib.errors import (
     StoreError,
     StoreUnavailableError,
 )
+from tracklib.jsonform import encode_double
 
-if TYPE_CHECKING:  # annotations only: the CLI uses encode_double without requests
+if TYPE_CHECKING:  # annotations only: importing this module must not import requests
     import requests
 
 API = "/api/2.0/mlflow"
@@ -98,15 +98,6 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def encode_double(value: float) -> float | str:
-    """A double as MLflow's JSON carries it: NaN and infinities become strings."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
 
 
 def split_batch(
