@@ -284,7 +284,7 @@ def mlflow_tracking(root: Path) -> Iterator[None]:
         finally:
             while mlflow.active_run() is not None:
                 mlflow.end_run("KILLED")
-            mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
+            mlflow.set_tracking_uri(None)
 
 
 # ----------------------------------------------------------------- artifact content checks

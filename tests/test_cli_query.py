@@ -85,8 +85,8 @@ def _json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Any:
 
 def _same_number(shown: Any, actual: float) -> bool:
     if isinstance(actual, float) and math.isnan(actual):
-        return shown == "NaN"
-    return shown == actual
+        return bool(shown == "NaN")
+    return bool(shown == actual)
 
 
 # ----------------------------------------------------------------- experiments

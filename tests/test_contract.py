@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_helpers import files_under
 
 import tracklib
-from tests.mlflow_helpers import files_under
 from tracklib import testing
 from tracklib.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tracklib.errors import (

@@ -126,7 +126,7 @@ def test_dump_yaml_sorts_keys_and_loads_as_mapping() -> None:
 
 
 def test_dump_yaml_run_meta_roundtrip(tmp_path: Path) -> None:
-    meta = {
+    meta: dict[str, Any] = {
         "artifact_uri": (tmp_path / "a b" / "mlruns" / "0").as_uri() + "/f00/artifacts",
         "end_time": None,
         "entry_point_name": "",
@@ -297,7 +297,7 @@ def test_create_file_without_hard_links(tmp_path: Path, monkeypatch: pytest.Monk
     def no_link(src: str, dst: str) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(disk.os, "link", no_link)
+    monkeypatch.setattr(os, "link", no_link)
     path = tmp_path / "p"
     disk.create_file(str(path), b"value", str(tmp_path))
     assert path.read_bytes() == b"value"
@@ -327,7 +327,7 @@ def test_replace_file_failure_keeps_old_content(
     def failing_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(disk.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError):
         disk.replace_file(str(path), b"new content")
     assert path.read_bytes() == b"old"
@@ -344,7 +344,7 @@ def test_replace_file_writes_temp_in_given_folder(
         seen.append(os.path.dirname(src))
         real_replace(src, dst)
 
-    monkeypatch.setattr(disk.os, "replace", spy)
+    monkeypatch.setattr(os, "replace", spy)
     (tmp_path / "tags").mkdir()
     disk.replace_file(str(tmp_path / "tags" / "t"), b"v", str(tmp_path))
     assert seen == [str(tmp_path)]

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_helpers import subprocess_env
 
 import tracklib
-from tests.mlflow_helpers import subprocess_env
 from tracklib.entities import RunStatus, ViewType
 
 TMP_PREFIX = ".tracklib-tmp-"  # the documented temporary-file prefix (docs/file-store.md)

@@ -18,6 +18,7 @@ import yaml
 
 import tracklib
 from tracklib.environment import capture as env
+from tracklib.environment import packages as pkgs
 from tracklib.settings import local_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -235,7 +236,7 @@ def test_diff_over_the_limit_is_cut_with_a_note(repo: Path) -> None:
     ],
 )
 def test_strip_credentials(url: str, expected: str) -> None:
-    assert env.strip_credentials(url) == expected
+    assert pkgs.strip_credentials(url) == expected
 
 
 # --- environment variables -----------------------------------------------------------------------
@@ -304,7 +305,7 @@ def test_shadowing_leftover_keeps_the_provenance_of_the_same_version(
     editable = {"url": f"file://{project}", "dir_info": {"editable": True}}
     _write_dist(tmp_path / "site", "proj", "1.0", editable)
     _write_dist(tmp_path / "site", "other", "2.0", editable)
-    packages = env.installed_packages([str(project), str(tmp_path / "site")])
+    packages = pkgs.installed_packages([str(project), str(tmp_path / "site")])
     assert packages == [
         {"name": "other", "version": "1.0", "requirement": "other==1.0", "comment": None},
         {

@@ -34,7 +34,7 @@ def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def all_runs(client: tracklib.Client) -> list[Run]:
-    return client.search_runs()  # every active experiment
+    return list(client.search_runs())  # every active experiment
 
 
 def test_quickstart(tmp_path: Path) -> None:

@@ -514,7 +514,7 @@ def test_log_metrics_checks_all_before_writing() -> None:
 def test_log_param_returns_value_and_writes_str() -> None:
     with tracklib.start_run() as run:
         assert tracklib.log_param("lr", 0.01) == 0.01
-        assert tracklib.log_params({"batch_size": 32, "flag": True, "none": None}) is None
+        assert tracklib.log_params({"batch_size": 32, "flag": True, "none": None}) is None  # type: ignore[func-returns-value]
         params = run_dir(run.info.run_id) / "params"
         assert (params / "lr").read_text() == str(0.01)
         assert (params / "batch_size").read_text() == "32"

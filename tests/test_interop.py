@@ -68,7 +68,7 @@ def reader(written: h.Logged) -> tuple[mlflow.MlflowClient, tracklib.Client]:
 def all_runs(client: tracklib.Client) -> list[tracklib.Run]:
     """Every run of the store, deleted ones and those of deleted experiments included."""
     ids = [e.experiment_id for e in client.search_experiments(tracklib.ViewType.ALL)]
-    return client.search_runs(ids, run_view_type=tracklib.ViewType.ALL)
+    return list(client.search_runs(ids, run_view_type=tracklib.ViewType.ALL))
 
 
 # ---- 1. tracklib writes, MLflow reads
@@ -489,9 +489,10 @@ def assert_sqlite_matches_tracklib(db: Path, tl: tracklib.Client) -> None:
     experiments = tl.search_experiments(tracklib.ViewType.ALL)
     migrated = {e.experiment_id: e for e in sql.search_experiments(MlflowViewType.ALL)}
     assert set(migrated) == {e.experiment_id for e in experiments}
-    for ours in experiments:
-        theirs = h.experiment_view(migrated[ours.experiment_id])
-        assert theirs == h.experiment_view(ours)
+    for experiment in experiments:
+        assert h.experiment_view(migrated[experiment.experiment_id]) == h.experiment_view(
+            experiment
+        )
     runs = all_runs(tl)
     ids = [e.experiment_id for e in experiments]
     migrated_runs = {

@@ -166,7 +166,9 @@ def _artifact_files(client: Any, run_id: str, path: str | None = None) -> dict[s
     return found
 
 
-def _log_points(keys: tuple[str, ...], steps: int, start: int = 0) -> dict[str, list]:
+def _log_points(
+    keys: tuple[str, ...], steps: int, start: int = 0
+) -> dict[str, list[tuple[int, float]]]:
     """Log ``steps`` points of each key (values exact in binary) and return them."""
     logged: dict[str, list[tuple[int, float]]] = {k: [] for k in keys}
     for step in range(start, start + steps):
@@ -181,7 +183,7 @@ def _spool(uri: str) -> tracklib.Client:
     return tracklib.Client(spool.spool_path(uri))
 
 
-def _log_some(params: int = 5) -> dict[str, list]:
+def _log_some(params: int = 5) -> dict[str, list[tuple[int, float]]]:
     tracklib.log_params({f"p{i}": i for i in range(params)})
     tracklib.set_tags({"phase": "train", "team": "vision"})
     return _log_points(("loss", "acc"), 1600)
@@ -454,8 +456,8 @@ def test_offline_store_synced_incrementally(
 
     with tracklib.start_run(run_id=parent.run_id):  # resumed offline, extended
         more = _log_points(("loss", "acc"), 200, start=1600)
-    for key, extra in more.items():
-        logged[key] += extra
+    for key, new_points in more.items():
+        logged[key] += new_points
     third = _sync_json(capfd, os.fspath(store), "--to", proxy.url)
     assert third["points"] == 400 and third["runs"] == 1
     check()
@@ -581,10 +583,11 @@ def test_planted_credentials_never_leak(
         reference.log_param(run.run_id, "clash", "server")  # provokes a refusal message
         tracklib.log_param("clash", "client")
         _log_some()
-    for failing in (
+    attempts: tuple[Callable[[], object], ...] = (
         lambda: tracklib.Client().get_run("0" * 32),  # the server answers 404
         lambda: RestStore(uri.replace(str(proxy.port), str(free_port()))).get_run("x"),
-    ):
+    )
+    for failing in attempts:
         with pytest.raises(TracklibError) as info:
             failing()
         texts += [str(info.value), repr(info.value), repr(info.value.args)]

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_helpers import run_view
 
 import tracklib
-from tests.mlflow_helpers import run_view
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError
 from tracklib.query import grammar

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_helpers import run_view
 
 import tracklib
-from tests.mlflow_helpers import run_view
 from tracklib.entities import ViewType
 from tracklib.stores.file import summaries
 
@@ -243,7 +243,7 @@ def test_unreadable_runs_page_alike_with_and_without_the_cache(
     time.sleep(TICK_S)
 
     def pages() -> list[Any]:
-        found = []
+        found: list[Any] = []
         for filter_string in ("", "params.layers = '1'"):
             for size in (1, 2, 3):
                 token = None

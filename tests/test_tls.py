@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_proxy import FaultProxy
+from mlflow_server import MlflowServer
 
 import tracklib
-from tests.fault_proxy import FaultProxy
-from tests.mlflow_server import MlflowServer
 from tracklib.errors import TracklibError
 from tracklib.remote import spool
 

@@ -245,7 +245,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
         order_by=_order_keys(args.order_by) or None,
     )
     more = len(runs) > args.max
-    runs = runs[: args.max]
+    del runs[args.max :]
     if args.json:
         _print_json([views.run_json(r) for r in runs])
     else:

@@ -11,11 +11,13 @@ import os
 import shlex
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracklib.entities import Run
 from tracklib.errors import NotFoundError
-from tracklib.tracking.client import Client
+
+if TYPE_CHECKING:  # the caller hands in a Client; this layer sits below tracking
+    from tracklib.tracking.client import Client
 
 ENV_FOLDER = "environment"
 

@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from tracklib import validation
 from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
@@ -22,6 +22,8 @@ from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
 from tracklib.validation import param_conflict
+
+V = TypeVar("V")
 
 
 class ActiveRun:
@@ -106,7 +108,7 @@ class ActiveRun:
         self._metric_keys.update(metrics)
 
     # --------------------------------------------------------------- params and tags
-    def log_param(self, key: str, value: Any) -> Any:
+    def log_param(self, key: str, value: V) -> V:
         """Log a param (stored as ``str(value)``); returns ``value``.
 
         Raises:

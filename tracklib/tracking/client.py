@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from tracklib import settings, validation
 from tracklib.entities import (
@@ -30,6 +30,11 @@ from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
 from tracklib.tracking.active_run import to_terminal_status
 from tracklib.tracking.runnames import resolve_run_name
+
+if TYPE_CHECKING:
+    import pandas
+
+V = TypeVar("V")
 
 
 class Client:
@@ -185,6 +190,34 @@ class Client:
         """
         self.store.restore_run(validation.validate_run_id(run_id))
 
+    @overload
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = None,
+        filter_string: str = "",
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        experiment_names: Sequence[str] | None = None,
+        output_format: Literal["list"] = "list",
+    ) -> results.PagedList: ...
+
+    @overload
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = None,
+        filter_string: str = "",
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        experiment_names: Sequence[str] | None = None,
+        *,
+        output_format: Literal["pandas"],
+    ) -> pandas.DataFrame: ...
+
+    @overload
     def search_runs(
         self,
         experiment_ids: Sequence[str] | str | None = None,
@@ -195,7 +228,19 @@ class Client:
         page_token: str | None = None,
         experiment_names: Sequence[str] | None = None,
         output_format: str = "list",
-    ) -> Any:
+    ) -> results.PagedList | pandas.DataFrame: ...
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str | None = None,
+        filter_string: str = "",
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+        experiment_names: Sequence[str] | None = None,
+        output_format: str = "list",
+    ) -> results.PagedList | pandas.DataFrame:
         """Return one page of runs matching MLflow's filter grammar (see docs/query.md).
 
         With ``output_format="list"`` (default) the result is a list of runs whose ``token``
@@ -255,13 +300,13 @@ class Client:
         """
         self.log_batch(run_id, metrics=[validation.metric_point(key, value, step, timestamp)])
 
-    def log_param(self, run_id: str, key: str, value: Any) -> Any:
+    def log_param(self, run_id: str, key: str, value: V) -> V:
         """Log a param to a run; returns ``value``.
 
         Raises:
             InvalidInputError: Bad key, or the param exists with a different value.
         """
-        self.log_batch(run_id, params=[Param(key, value)])
+        self.log_batch(run_id, params=[Param(key, cast(Any, value))])  # log_batch converts
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from tracklib import settings
 from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
@@ -19,6 +19,13 @@ from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.tracking import lifecycle, start
 from tracklib.tracking.active_run import ActiveRun
 from tracklib.tracking.client import Client
+
+if TYPE_CHECKING:
+    import pandas
+
+    from tracklib.query.results import PagedList
+
+V = TypeVar("V")
 
 _active_runs: list[ActiveRun] = []
 _active_experiment: tuple[str, str] | None = None  # (tracking URI, experiment id)
@@ -229,7 +236,7 @@ def log_metrics(
     _require_run().log_metrics(metrics, step, timestamp)
 
 
-def log_param(key: str, value: Any) -> Any:
+def log_param(key: str, value: V) -> V:
     """Log a param to the active run; see :meth:`ActiveRun.log_param`.
 
     Raises:
@@ -328,6 +335,34 @@ def get_metric_history(run_id: str, key: str) -> list[Metric]:
     return Client().get_metric_history(run_id, key)
 
 
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    experiment_names: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+    run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    output_format: Literal["list"] = "list",
+    page_token: str | None = None,
+) -> PagedList: ...
+
+
+@overload
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    experiment_names: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+    run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    *,
+    output_format: Literal["pandas"],
+    page_token: str | None = None,
+) -> pandas.DataFrame: ...
+
+
+@overload
 def search_runs(
     experiment_ids: Sequence[str] | str | None = None,
     experiment_names: Sequence[str] | None = None,
@@ -337,7 +372,19 @@ def search_runs(
     run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
     output_format: str = "list",
     page_token: str | None = None,
-) -> Any:
+) -> PagedList | pandas.DataFrame: ...
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | str | None = None,
+    experiment_names: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+    run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    output_format: str = "list",
+    page_token: str | None = None,
+) -> PagedList | pandas.DataFrame:
     """Search runs with MLflow's filter grammar (see :meth:`Client.search_runs`).
 
     With no experiment given: the default experiment's runs. ``output_format="pandas"``
