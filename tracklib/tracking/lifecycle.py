@@ -54,7 +54,9 @@ def _at_exit() -> None:
         try:
             _end_all(exit_status())
         except Exception as exc:  # exit must go on; say what was lost
-            print(f"tracklib: could not end the active run at exit: {exc}", file=sys.stderr)
+            from tracklib.logger import get_logger
+
+            get_logger().error("could not end the active run at exit: %s", exc)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -11,7 +11,6 @@ import contextlib
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -186,9 +185,9 @@ def record_environment(run: ActiveRun) -> None:
             run.log_text(text, f"environment/{name}")
         run.set_tags(capture.git_tags(snapshot))
     except Exception as exc:  # a snapshot is never worth failing the training job for
-        warnings.warn(
-            f"tracklib: could not record the environment of run {run.run_id}: {exc}", stacklevel=3
-        )
+        from tracklib.logger import get_logger
+
+        get_logger().warning("could not record the environment of run %s: %s", run.run_id, exc)
 
 
 def resume(
