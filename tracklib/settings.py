@@ -117,7 +117,12 @@ def path_to_uri(path: str) -> str:
 def current_user() -> str:
     """Return the user recorded as ``mlflow.user``: the tracking username, else the login."""
     # getpass.getuser()'s order, with its passwd lookup (measurable per run) cached per uid.
-    name = first_env(USERNAME_VARS) or first_env(("LOGNAME", "USER", "LNAME", "USERNAME"))
+    return first_env(USERNAME_VARS) or login_name()
+
+
+def login_name() -> str:
+    """Return the login name, as ``getpass.getuser()`` finds it ("unknown" if it cannot)."""
+    name = first_env(("LOGNAME", "USER", "LNAME", "USERNAME"))
     if name:
         return name
     return _passwd_name(os.getuid() if hasattr(os, "getuid") else -1)

@@ -16,16 +16,17 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from tracklib.entities import Metric
+from tracklib.entities import Metric, RunTag
 from tracklib.errors import InvalidInputError
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_EXPERIMENT_NAME_LENGTH = 500
-MAX_BATCH_METRICS = 1000
-MAX_BATCH_PARAMS = 100
-MAX_BATCH_TAGS = 100
+MAX_METRICS_PER_BATCH = 1000  # MLflow's per-request limits for runs/log-batch
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
 
 _KEY_CHARS = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
@@ -157,6 +158,15 @@ def tag_value(key: str, value: object) -> str:
     """Return a tag value as MLflow stores it: ``str(value)``, truncated to 8000 chars."""
     text = "" if value is None else value if isinstance(value, str) else str(value)
     return _truncate("tag", key, text, MAX_TAG_VALUE_LENGTH)
+
+
+def run_tag(key: str, value: object) -> RunTag:
+    """Return a checked run tag: MLflow's key rules, the value as MLflow stores it.
+
+    Raises:
+        InvalidInputError: The key breaks MLflow's rules.
+    """
+    return RunTag(validate_key(key, "tag"), tag_value(key, value))
 
 
 def check_mapping(values: object, what: str) -> Mapping[Any, Any]:

@@ -28,6 +28,7 @@ import sys
 import time
 from typing import Any
 
+from tracklib import settings
 from tracklib.environment.packages import installed_packages, normalize, strip_credentials
 from tracklib.tags import GIT_PREFIX
 
@@ -104,7 +105,7 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "hostname": platform.node(),
-        "user": _user(),
+        "user": settings.login_name(),
         "argv": list(sys.argv),
         "cwd": _cwd(),
         "start_time": start_time,
@@ -336,12 +337,3 @@ def _cwd() -> str:
         return os.getcwd()
     except OSError:
         return ""
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except Exception:  # no USER/LOGNAME and no passwd entry (containers with arbitrary uids)
-        return "unknown"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tracklib.entities import Run
+from tracklib.environment.packages import normalize
 from tracklib.errors import NotFoundError
 
 if TYPE_CHECKING:  # the caller hands in a Client; this layer sits below tracking
@@ -69,12 +70,8 @@ def parse_requirements(text: str) -> dict[str, str]:
         if not line or line.startswith(("#", "-")):
             continue
         name = line.split("@", 1)[0].split("==", 1)[0].split("[", 1)[0].strip()
-        found[_normalise(name)] = line
+        found[normalize(name)] = line
     return found
-
-
-def _normalise(name: str) -> str:
-    return "-".join(name.lower().replace("_", "-").replace(".", "-").split("-"))
 
 
 def _version(line: str) -> str:

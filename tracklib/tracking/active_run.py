@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from tracklib import validation
-from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
+from tracklib.entities import Param, Run, RunInfo, RunStatus
 from tracklib.errors import InvalidInputError
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
@@ -154,10 +154,7 @@ class ActiveRun:
             InvalidInputError: Any key is invalid.
         """
         validation.check_mapping(tags, "set_tags")
-        checked = [
-            RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
-            for k, v in tags.items()
-        ]
+        checked = [validation.run_tag(k, v) for k, v in tags.items()]
         self._store.log_batch(self._info.run_id, tags=checked)
         for tag in checked:
             if tag.key == RUN_NAME:

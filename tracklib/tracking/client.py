@@ -121,10 +121,7 @@ class Client:
             NotFoundError: The experiment does not exist.
             RunStateError: The experiment is deleted.
         """
-        run_tags = [
-            RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
-            for k, v in (tags or {}).items()
-        ]
+        run_tags = [validation.run_tag(k, v) for k, v in (tags or {}).items()]
         name = resolve_run_name(run_name, tags)
         info = self.store.create_run(
             validation.validate_experiment_id(experiment_id),
@@ -338,10 +335,7 @@ class Client:
             Param(validation.validate_key(p.key, "param"), validation.param_value(p.key, p.value))
             for p in params
         ]
-        checked_tags = [
-            RunTag(validation.validate_key(t.key, "tag"), validation.tag_value(t.key, t.value))
-            for t in tags
-        ]
+        checked_tags = [validation.run_tag(t.key, t.value) for t in tags]
         self.store.log_batch(
             validation.validate_run_id(run_id), checked_metrics, checked_params, checked_tags
         )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracklib import settings, validation
-from tracklib.entities import Experiment, RunStatus, RunTag
+from tracklib.entities import Experiment, RunStatus
 from tracklib.errors import AlreadyExistsError, InvalidInputError, RunStateError
 from tracklib.tags import RUN_NAME as RUN_NAME_TAG
 from tracklib.tracking.active_run import ActiveRun
@@ -141,11 +141,7 @@ def create(
             )
         system[NOTE_TAG] = str(description)
     merged = {**system, **user_tags}
-    checked = [
-        RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
-        for k, v in merged.items()
-        if k != RUN_NAME_TAG
-    ]
+    checked = [validation.run_tag(k, v) for k, v in merged.items() if k != RUN_NAME_TAG]
     name = resolve_run_name(run_name, tags)
     args = (experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked)
     if remote_uri is None:

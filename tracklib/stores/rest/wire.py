@@ -25,16 +25,18 @@ from tracklib.errors import (
     StoreUnavailableError,
 )
 from tracklib.jsonform import encode_double
+from tracklib.validation import (
+    MAX_ENTITIES_PER_BATCH,
+    MAX_METRICS_PER_BATCH,
+    MAX_PARAMS_PER_BATCH,
+    MAX_TAGS_PER_BATCH,
+)
 
 if TYPE_CHECKING:  # annotations only: importing this module must not import requests
     import requests
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
-MAX_METRICS_PER_BATCH = 1000  # MLflow's per-request limits for runs/log-batch
-MAX_PARAMS_PER_BATCH = 100
-MAX_TAGS_PER_BATCH = 100
-MAX_ENTITIES_PER_BATCH = 1000
 HISTORY_PAGE_SIZE = 25000  # what MLflow's client asks for per metrics/get-history page
 SEARCH_PAGE_SIZE = 1000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
