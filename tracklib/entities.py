@@ -5,6 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+__all__ = [
+    "Experiment",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+
 
 class RunStatus(str, Enum):
     """A run's status. Compares equal to its name (``RunStatus.FINISHED == "FINISHED"``)."""

@@ -17,6 +17,16 @@ Programming errors (the first four) are raised at once, before anything is writt
 
 from __future__ import annotations
 
+__all__ = [
+    "AlreadyExistsError",
+    "InvalidInputError",
+    "NotFoundError",
+    "RunStateError",
+    "StoreError",
+    "StoreUnavailableError",
+    "TracklibError",
+]
+
 
 class TracklibError(Exception):
     """Base class of every error tracklib raises on purpose."""
