@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from urllib.parse import unquote, urlparse
 
 from tracklib.errors import InvalidInputError
@@ -84,6 +85,7 @@ def local_path(uri: str) -> str:
         InvalidInputError: The URI is remote (http/https, not supported yet) or names a
             database or another scheme tracklib does not speak.
     """
+    _refuse_typos(uri)
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     if scheme == "" or (len(scheme) == 1 and os.name == "nt"):
@@ -96,15 +98,35 @@ def local_path(uri: str) -> str:
             path = path[1:]  # file:///C:/x -> C:/x
         return os.path.abspath(path)
     if scheme in ("http", "https"):
-        raise InvalidInputError(
-            f"Tracking URI {uri!r}: remote tracking to an MLflow server is not supported by "
-            "this version of tracklib yet. Log to a local path (e.g. ./mlruns) for now."
-        )
+        raise InvalidInputError(f"Tracking URI {uri!r} is a server's URL, not a local folder.")
     raise InvalidInputError(
         f"Tracking URI {uri!r}: tracklib writes a local MLflow file store (a path or file: "
         "URI) or talks to an MLflow server over http(s); it does not open databases or "
         f"'{scheme}:' URIs directly. Point it at the `mlflow server` in front of that store."
     )
+
+
+_HOST_PORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*:\d{1,5}(/.*)?$")
+_SCHEME_WITHOUT_COLON = re.compile(r"^(https?)//", re.IGNORECASE)
+
+
+def _refuse_typos(uri: str) -> None:
+    """Refuse what is almost surely a mistyped URI, before it silently becomes a folder."""
+    fix: str | None = None
+    if uri != uri.strip():
+        fix = f"{uri.strip()!r} (without the surrounding spaces)"
+    elif _SCHEME_WITHOUT_COLON.match(uri):
+        fix = _SCHEME_WITHOUT_COLON.sub(lambda m: m.group(1).lower() + "://", uri)
+        fix = repr(fix)
+    elif _HOST_PORT.match(uri) and not os.path.exists(uri):
+        fix = f"'http://{uri}' for an MLflow server there"
+    elif uri.lower() == "databricks" or uri.lower().startswith("databricks:"):
+        raise InvalidInputError(
+            f"Tracking URI {uri!r}: tracklib does not talk to Databricks. For a local folder "
+            "of that name, write './databricks'."
+        )
+    if fix is not None:
+        raise InvalidInputError(f"Tracking URI {uri!r} looks mistyped; did you mean {fix}?")
 
 
 def path_to_uri(path: str) -> str:

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from tracklib import settings
+from tracklib.cli.opening import existing_store_path
 from tracklib.errors import InvalidInputError
 from tracklib.remote.replicator import Replicator, SyncStats
 from tracklib.stores import open_store
@@ -34,7 +35,7 @@ def run(
         raise InvalidInputError(
             "usage: tracklib sync  |  tracklib sync PATH --to URL [--experiment NAME]"
         )
-    jobs = [(settings.local_path(path), to)] if path and to else _spool_jobs()
+    jobs = [(existing_store_path(path, _PATH_ADVICE), to)] if path and to else _spool_jobs()
     progress = _progress if sys.stderr.isatty() and not as_json else None
     total = SyncStats()
     for root, target in jobs:
@@ -78,9 +79,21 @@ def _progress(stats: SyncStats) -> None:
     print(f"\rtracklib sync: {_summary(stats)}", end="", file=sys.stderr, flush=True)
 
 
+_PATH_ADVICE = "PATH is the folder that holds the experiment folders, e.g. ./mlruns."
+_DESCRIPTION = """\
+  tracklib sync                   send what the spools of remote runs still hold to their
+                                  servers (one spool per server, see docs/remote.md)
+  tracklib sync PATH --to URL     send the runs of a local store (an offline cluster node,
+                                  a laptop on a plane) to the MLflow server at URL, by
+                                  experiment name; --experiment puts them all in one
+
+Both are incremental and idempotent: what a server acknowledged is checkpointed in the run
+folders, so running it again, or from a copy of the store, sends only what is new."""
+
+
 def describe() -> dict[str, Any]:
-    """The argparse help of the verb."""
+    """The argparse help of the verb (plain text: argparse shows it as written)."""
     return {
         "help": "send pending spool data, or a local store's runs, to an MLflow server",
-        "description": (__doc__ or "").split("\n\n", 1)[1],
+        "description": _DESCRIPTION,
     }

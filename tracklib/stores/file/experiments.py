@@ -31,6 +31,19 @@ def new_experiment_id() -> str:
     return stripped + "".join(random.choice("0123456789") for _ in digits[: 18 - len(stripped)])
 
 
+def is_store(root: str) -> bool:
+    """True when ``root`` holds a file store: a ``.trash`` folder or an experiment folder."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError:  # missing, a file, unreadable
+        return False
+    return any(
+        entry.is_dir()
+        and (entry.name == TRASH or os.path.isfile(os.path.join(entry.path, "meta.yaml")))
+        for entry in entries
+    )
+
+
 class ExperimentFolders:
     """The experiments of a file store rooted at ``root`` (created, with Default, if missing).
 
