@@ -6,11 +6,12 @@ import argparse
 import sys
 from typing import Any
 
-from tracklib.cli import runids, tables, views
+from tracklib.cli import runids, runops, tables, views
 from tracklib.cli.args import add_common, positive, print_json
 from tracklib.cli.opening import client_for
-from tracklib.entities import ViewType
+from tracklib.entities import Run, ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
+from tracklib.query import grammar
 
 
 def add_verbs(verbs: Any) -> None:
@@ -52,6 +53,7 @@ def add_verbs(verbs: Any) -> None:
     runs.add_argument("--deleted", action="store_true", help="include deleted runs")
     add_common(runs)
     runs.set_defaults(handler=_cmd_runs)
+    runops.add_actions(runs)
 
     show = verbs.add_parser(
         "show",
@@ -149,21 +151,36 @@ def _order_keys(words: list[str]) -> list[str]:
 
 
 def _print_runs_table(
-    client: Any, runs: list[Any], args: argparse.Namespace, several: bool
+    client: Any, runs: list[Run], args: argparse.Namespace, several: bool
 ) -> None:
     if not runs:
         print("(no runs)")
         return
     names = views.all_experiment_names(client) if several else None
+    depths: list[int] = []
+    if not args.order_by:  # newest first: show each sweep as a tree; an explicit order wins
+        ordered = views.tree_order(runs)
+        runs, depths = [run for run, _ in ordered], [depth for _, depth in ordered]
     hidden = 0
     if args.column:
         columns = [views.parse_column(text, runs) for text in args.column]
     else:
         room = tables.terminal_width() - views.fixed_width(runs, names is not None)
-        columns, hidden = views.choose_columns(runs, room)
-    print(views.runs_table(runs, columns, names, tables.colour_enabled(args.color)))
+        columns, hidden = views.choose_columns(runs, room, _named_columns(args))
+    colour = tables.colour_enabled(args.color)
+    print(views.runs_table(runs, columns, names, colour, depths))
     if hidden:
         print(f"({hidden} more varying params/metrics; pick with -c KEY, or use --json)")
+
+
+def _named_columns(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The params and metrics the filter and ordering name: the user wants to see them."""
+    query = grammar.parse_query(args.filter, _order_keys(args.order_by))
+    named = [(o.entity, o.key) for o in query.order] + [
+        (c.entity, c.key) for c in query.comparisons
+    ]
+    kinds = {grammar.PARAM: "params", grammar.METRIC: "metrics"}
+    return [(kinds[entity], key) for entity, key in named if entity in kinds]
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -174,10 +191,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     except NotFoundError:
         experiment = None
     files = views.walk_artifacts(client, run.info.run_id)
+    children = views.child_runs(client, run)
     if args.json:
-        print_json(views.show_json(run, experiment, files))
+        print_json(views.show_json(run, experiment, files, children))
     else:
-        print(views.show_text(run, experiment, files, tables.colour_enabled(args.color)))
+        colour = tables.colour_enabled(args.color)
+        print(views.show_text(run, experiment, files, colour, children))
     return 0
 
 

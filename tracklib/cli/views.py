@@ -15,7 +15,7 @@ from tracklib.cli.tables import Cell
 from tracklib.entities import Experiment, FileInfo, Metric, Run, ViewType
 from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.jsonform import encode_double
-from tracklib.tags import SYSTEM_TAG_PREFIX
+from tracklib.tags import PARENT_RUN_ID, SYSTEM_TAG_PREFIX
 from tracklib.tracking.client import Client
 
 _STATUS_STYLE = {"FAILED": tables.RED, "KILLED": tables.RED, "RUNNING": tables.YELLOW}
@@ -145,15 +145,20 @@ def parse_column(text: str, runs: Sequence[Run]) -> tuple[str, str]:
     )
 
 
-def choose_columns(runs: Sequence[Run], room: int) -> tuple[list[tuple[str, str]], int]:
-    """Pick the varying params and metrics that fit in ``room`` characters.
+def choose_columns(
+    runs: Sequence[Run], room: int, wanted: Sequence[tuple[str, str]] = ()
+) -> tuple[list[tuple[str, str]], int]:
+    """Pick the params and metrics that fit in ``room`` characters.
 
-    Params and metrics take turns, so a narrow terminal still shows some of each.
-    Returns the columns (params first, then metrics) and how many were left out.
+    ``wanted`` columns (those a filter or ordering names) come first, if a run has them;
+    then the varying ones, params and metrics taking turns so a narrow terminal still shows
+    some of each. Returns the columns (params first, then metrics) and how many were left out.
     """
     params_1, params_2 = varying_keys(runs, "params")
     metrics_1, metrics_2 = varying_keys(runs, "metrics")
-    turns = _alternate(params_1, metrics_1) + _alternate(params_2, metrics_2)
+    present = [c for c in wanted if any(c[1] in getattr(r.data, c[0]) for r in runs)]
+    turns = list(dict.fromkeys(present + _alternate(params_1, metrics_1)))
+    turns += [c for c in _alternate(params_2, metrics_2) if c not in turns]
     chosen: list[tuple[str, str]] = []
     for column in turns:
         width = max([len(_header(column))] + [len(_cell(r, column).text) for r in runs]) + 2
@@ -188,20 +193,54 @@ def _cell(run: Run, column: tuple[str, str]) -> Cell:
     return Cell(tables.truncate(text, _MAX_CELL))
 
 
+def tree_order(runs: Sequence[Run]) -> list[tuple[Run, int]]:
+    """The runs with each child right under its parent, and each run's depth.
+
+    Runs whose parent is not listed are roots; roots and siblings keep their given order.
+    """
+    listed = {run.info.run_id for run in runs}
+    children: dict[str, list[Run]] = {}
+    roots = []
+    for run in runs:
+        parent = run.data.tags.get(PARENT_RUN_ID)
+        if parent in listed and parent != run.info.run_id:
+            children.setdefault(parent, []).append(run)
+        else:
+            roots.append(run)
+    ordered: list[tuple[Run, int]] = []
+    seen: set[str] = set()
+    stack = [(run, 0) for run in reversed(roots)]
+    while stack:
+        run, depth = stack.pop()
+        if run.info.run_id in seen:  # a parent loop written by hand: show each run once
+            continue
+        seen.add(run.info.run_id)
+        ordered.append((run, depth))
+        stack += [(child, depth + 1) for child in reversed(children.get(run.info.run_id, []))]
+    ordered += [(run, 0) for run in runs if run.info.run_id not in seen]
+    return ordered
+
+
 def runs_table(
     runs: Sequence[Run],
     columns: Sequence[tuple[str, str]],
     experiment_names: dict[str, str] | None,
     colour: bool,
+    depths: Sequence[int] = (),
 ) -> str:
-    """One line per run: short id, name, [experiment,] status, start, duration, columns."""
+    """One line per run: short id, name, [experiment,] status, start, duration, columns.
+
+    ``depths`` indents each run's name (a child run under its parent).
+    """
     shorts = short_ids([r.info.run_id for r in runs])
     headers = ["RUN", "NAME"] + (["EXPERIMENT"] if experiment_names else [])
     headers += ["STATUS", "START", "DURATION"] + [_header(c) for c in columns]
     rows = []
-    for run in runs:
+    for i, run in enumerate(runs):
         info = run.info
-        row: list[Cell | str] = [shorts[info.run_id], tables.truncate(info.run_name, _MAX_CELL)]
+        depth = depths[i] if i < len(depths) else 0
+        name = "  " * (depth - 1) + "└ " + info.run_name if depth else info.run_name
+        row: list[Cell | str] = [shorts[info.run_id], tables.truncate(name, _MAX_CELL)]
         if experiment_names:
             row.append(tables.truncate(experiment_names.get(info.experiment_id, "?"), _MAX_CELL))
         row += [
@@ -238,10 +277,25 @@ def split_tags(tags: dict[str, str]) -> tuple[list[tuple[str, str]], list[tuple[
     return user, system
 
 
-def show_json(run: Run, experiment: Experiment | None, files: Sequence[FileInfo]) -> Any:
-    """``tracklib show --json``: the run's JSON object plus experiment name and artifacts."""
+def child_runs(client: Client, run: Run) -> list[Run]:
+    """The runs whose ``mlflow.parentRunId`` is ``run`` (in its experiment), oldest first."""
+    found = client.search_runs(
+        [run.info.experiment_id],
+        filter_string=f"tags.`{PARENT_RUN_ID}` = '{run.info.run_id}'",
+        order_by=["attributes.start_time ASC"],
+        max_results=50_000,
+    )
+    return list(found)
+
+
+def show_json(
+    run: Run, experiment: Experiment | None, files: Sequence[FileInfo], children: Sequence[Run]
+) -> Any:
+    """``tracklib show --json``: the run's JSON object plus experiment name, child run ids
+    and artifacts."""
     data = run_json(run)
     data["experiment_name"] = experiment.name if experiment else None
+    data["child_run_ids"] = [child.info.run_id for child in children]
     data["artifacts"] = [
         {"path": f.path, "is_dir": f.is_dir, "file_size": f.file_size} for f in files
     ]
@@ -249,9 +303,14 @@ def show_json(run: Run, experiment: Experiment | None, files: Sequence[FileInfo]
 
 
 def show_text(
-    run: Run, experiment: Experiment | None, files: Sequence[FileInfo], colour: bool
+    run: Run,
+    experiment: Experiment | None,
+    files: Sequence[FileInfo],
+    colour: bool,
+    children: Sequence[Run] = (),
 ) -> str:
-    """``tracklib show``: info, params, metrics, tags (user, then system), artifacts."""
+    """``tracklib show``: info, params, metrics, tags (user, then system), child runs,
+    artifacts."""
     info = run.info
     where = f"{experiment.name} ({info.experiment_id})" if experiment else info.experiment_id
     status = tables.paint(str(info.status), _STATUS_STYLE.get(str(info.status), ""), colour)
@@ -276,6 +335,7 @@ def show_text(
         ("Metrics (latest values)", [(k, t) for (k, _), t in zip(metrics, shown, strict=True)]),
         ("Tags", user_tags),
         ("System tags", system_tags),
+        ("Child runs", [(c.info.run_id, f"{c.info.run_name}  {c.info.status}") for c in children]),
         ("Artifacts", [(_artifact_name(f), _artifact_size(f)) for f in files]),
     ]
     return "\n\n".join(
