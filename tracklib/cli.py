@@ -15,6 +15,7 @@ from typing import Any
 from tracklib import runids, runviews, tables
 from tracklib.entities import ViewType
 from tracklib.errors import InvalidInputError, NotFoundError, TracklibError
+from tracklib.ui import ui_cli
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_uri(reproduce)
     reproduce.set_defaults(handler=_cmd_reproduce)
     _add_sync_verb(verbs)
+    ui_cli.add_verbs(verbs)  # tracklib ui, tracklib report
     return parser
 
 

@@ -1,0 +1,128 @@
+"""The ``tracklib ui`` and ``tracklib report`` verbs (registered by :mod:`tracklib.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import sys
+import threading
+from typing import Any
+
+from tracklib.errors import InvalidInputError
+
+DEFAULT_PORT = 5055
+_WILDCARD = ("0.0.0.0", "::")
+
+
+def add_verbs(verbs: Any) -> None:
+    """Add ``ui`` and ``report`` to the ``tracklib`` command's subparsers."""
+    ui = verbs.add_parser(
+        "ui",
+        help="browse runs in a web browser (read-only, local)",
+        description="Serve a read-only web viewer of the tracking store: experiments, runs "
+        "(filter, sort, compare), metric charts, artifacts and environments. Prints the URL "
+        "(with its access token) and opens it; Ctrl-C stops.",
+    )
+    ui.add_argument("--port", type=int, default=None, metavar="N",
+                    help=f"port (default {DEFAULT_PORT}, or a free one if it is taken; "
+                    "0: a free port)")  # fmt: skip
+    ui.add_argument("--host", default="127.0.0.1", metavar="H",
+                    help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")  # fmt: skip
+    ui.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    _add_uri(ui)
+    ui.set_defaults(handler=cmd_ui)
+
+    report = verbs.add_parser(
+        "report",
+        help="write runs' comparison as one self-contained HTML file",
+        description="Write the compare view of 2 to 20 runs (params, metrics, differences, "
+        "curves, environment diff) to one HTML file that opens with no network and no "
+        "tracklib. Pick runs by id (or unique prefix), or with --experiment and --filter.",
+    )
+    report.add_argument("run_ids", nargs="*", metavar="RUN_ID")
+    report.add_argument("--experiment", "-e", metavar="NAME", help="take the runs of this "
+                        "experiment (with --filter)")  # fmt: skip
+    report.add_argument("--filter", default="", metavar="F", help="MLflow filter string")
+    report.add_argument("-o", "--output", default="report.html", metavar="FILE",
+                        help="the HTML file to write (default report.html)")  # fmt: skip
+    _add_uri(report)
+    report.set_defaults(handler=cmd_report)
+
+
+def _add_uri(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tracking-uri",
+        default=None,
+        help="tracking URI: a store folder (also a remote run's local spool) or an MLflow "
+        "server's http(s) URL (default: TRACKLIB_TRACKING_URI, MLFLOW_TRACKING_URI, ./mlruns)",
+    )
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C.
+
+    Raises:
+        InvalidInputError: The address cannot be bound, or the tracking URI is unusable.
+    """
+    from tracklib.client import Client
+    from tracklib.ui.server import UIServer
+
+    client = Client(args.tracking_uri)
+    server = _bind(UIServer, client, args.host, args.port)
+    if args.host in _WILDCARD:
+        print(
+            f"tracklib ui: warning: listening on every network interface ({args.host}); anyone "
+            "who can reach this machine and has the URL's token can read these runs.",
+            file=sys.stderr,
+        )
+    print(f"tracklib ui: {server.url}", flush=True)
+    if not args.no_browser:
+        threading.Thread(target=_open_browser, args=(server.url,), daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\ntracklib ui: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return 0
+
+
+def _bind(factory: Any, client: Any, host: str, port: int | None) -> Any:
+    """Bind the server; the default port falls back to a free one when it is taken.
+
+    Raises:
+        InvalidInputError: The chosen address cannot be bound.
+    """
+    try:
+        return factory(client, host, DEFAULT_PORT if port is None else port)
+    except OSError as exc:
+        if port is None and exc.errno == errno.EADDRINUSE:
+            return _bind(factory, client, host, 0)
+        raise InvalidInputError(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Try another --port "
+            "(0 picks a free one) or --host."
+        ) from None
+
+
+def _open_browser(url: str) -> None:
+    import webbrowser
+
+    with contextlib.suppress(Exception):  # no browser here: the printed URL is enough
+        webbrowser.open(url)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report and say where.
+
+    Raises:
+        InvalidInputError: Not 2 to 20 runs, both or no selection, or an unwritable file.
+        NotFoundError: A run or the experiment does not exist.
+    """
+    from tracklib.client import Client
+    from tracklib.ui import report
+
+    client = Client(args.tracking_uri)
+    runs = report.write_report(client, args.output, args.run_ids, args.experiment, args.filter)
+    print(f"tracklib report: {len(runs)} runs -> {args.output}")
+    return 0
