@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracklib.errors import InvalidInputError
-from tracklib.ui.downsample import Point, downsample, sort_points
+from tracklib.ui.downsample import Point, downsample, sort_columns
 
 values = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -81,11 +81,11 @@ def test_a_single_spike_survives_a_million_points() -> None:
     assert (123_457, 123_457, 99.0) in kept and (876_543, 876_543, -99.0) in kept
 
 
-def test_sort_points_orders_by_step_then_time() -> None:
-    points: list[Point] = [(2, 5, 1.0), (1, 9, 2.0), (1, 3, 3.0)]
-    assert sort_points(points) == [(1, 3, 3.0), (1, 9, 2.0), (2, 5, 1.0)]
-    ordered = sorted(points)
-    assert sort_points(ordered) is ordered  # already sorted: no copy
+def test_sort_columns_orders_by_step_then_time() -> None:
+    columns = ([2, 1, 1], [5, 9, 3], [1.0, 2.0, 3.0])
+    assert sort_columns(*columns) == ([1, 1, 2], [3, 9, 5], [3.0, 2.0, 1.0])
+    ordered = ([1, 1, 2], [3, 3, 5], [1.0, 2.0, 3.0])
+    assert sort_columns(*ordered) == ordered
 
 
 def test_too_few_points_is_an_input_error() -> None:

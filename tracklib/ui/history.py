@@ -10,7 +10,6 @@ refreshes every few seconds re-reads the file only when it grew.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 from collections import OrderedDict
@@ -20,7 +19,7 @@ from tracklib import validation
 from tracklib.client import Client
 from tracklib.stores.runfiles import key_path
 from tracklib.ui import downsample
-from tracklib.ui.downsample import Point
+from tracklib.ui.downsample import Columns
 from tracklib.ui.views import encode_float
 
 DEFAULT_POINTS = 2000
@@ -62,8 +61,7 @@ class HistoryReader:
                 if cached is not None:
                     self._cache.move_to_end(signature)
                     return cached
-        points = self._read(run_id, key, path)
-        answer = _answer(key, points, max_points)
+        answer = _answer(key, self._read(run_id, key, path), max_points)
         if signature is not None:
             with self._lock:
                 self._cache[signature] = answer
@@ -85,42 +83,47 @@ class HistoryReader:
         folder = run_dir(validation.validate_run_id(run_id))
         return key_path(folder, "metrics", validation.validate_key(key))
 
-    def _read(self, run_id: str, key: str, path: str | None) -> list[Point]:
+    def _read(self, run_id: str, key: str, path: str | None) -> Columns:
         if path is not None:
             fast = _parse_file(path)
             if fast is not None:
                 return fast
-        return [(m.step, m.timestamp, m.value) for m in self.client.get_metric_history(run_id, key)]
+        history = self.client.get_metric_history(run_id, key)
+        return (
+            [m.step for m in history],
+            [m.timestamp for m in history],
+            [m.value for m in history],
+        )
 
 
-def _parse_file(path: str) -> list[Point] | None:
-    """Parse MLflow's ``timestamp value step`` lines; None when a line has another shape
-    (two or five fields, or a malformed line: the Client's parser handles and reports it)."""
+def _parse_file(path: str) -> Columns | None:
+    """Parse MLflow's ``timestamp value step`` lines into columns; None when a line has
+    another shape (two or five fields, or malformed: the Client's parser handles and
+    reports those)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
         return None
-    lines = data.split(b"\n")
-    lines.pop()  # b"" after the last newline, or a line torn by a crash
-    gc.disable()  # a million new tuples would trigger several useless full collections
+    end = data.rfind(b"\n") + 1  # what follows the last newline is a write torn by a crash
+    fields = data[:end].split()
+    if len(fields) != 3 * data.count(b"\n", 0, end):
+        return None
     try:
-        fields = [line.split() for line in lines]
-        if any(len(f) != 3 for f in fields):
-            return None
-        return [(int(f[2]), int(f[0]), float(f[1])) for f in fields]
+        times = list(map(int, fields[0::3]))
+        values = list(map(float, fields[1::3]))
+        steps = list(map(int, fields[2::3]))
     except ValueError:
         return None
-    finally:
-        gc.enable()
+    return steps, times, values
 
 
-def _answer(key: str, points: list[Point], max_points: int) -> dict[str, Any]:
-    ordered = downsample.sort_points(points)
-    kept = downsample.downsample(ordered, max_points)
+def _answer(key: str, columns: Columns, max_points: int) -> dict[str, Any]:
+    steps, times, values = downsample.sort_columns(*columns)
+    kept = downsample.select(steps, times, values, max_points)
     return {
         "key": key,
-        "total": len(points),
-        "downsampled": len(kept) < len(points),
-        "points": [[s, t, encode_float(v)] for s, t, v in kept],
+        "total": len(values),
+        "downsampled": len(kept) < len(values),
+        "points": [[steps[i], times[i], encode_float(values[i])] for i in kept],
     }

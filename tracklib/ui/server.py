@@ -155,6 +155,12 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     _set_cookie = False
 
+    def setup(self) -> None:
+        """Send each answer at once: headers and body are separate writes, which Nagle's
+        algorithm would otherwise hold back for the client's delayed ACK (~40 ms)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL, not a line per request."""
 
