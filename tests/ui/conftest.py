@@ -90,7 +90,9 @@ def chromium_paths() -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def browser(chromium_paths: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def browser(
+    chromium_paths: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     """A fresh headless Chromium (own profile) at 1400x900, quit after the module."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -27,13 +27,13 @@ from tracklib.client import Client
 
 pytest.importorskip("selenium", reason="browser tests need selenium: pip install -e '.[test]'")
 
-from selenium.common.exceptions import (  # noqa: E402
+from selenium.common.exceptions import (
     NoAlertPresentException,
     StaleElementReferenceException,
 )
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
@@ -53,7 +53,7 @@ def loss_at(cfg: dict[str, str], epoch: int) -> float:
     return round(0.08 + float(dropout) * 0.15 + 1.2 / (1.0 + epoch * lr * 12), 5)
 
 
-def tiny_png(width: int = 96, height: int = 64) -> bytes:
+def tiny_png(width: int = 240, height: int = 150) -> bytes:
     """A real PNG (a colour gradient) written by hand: no imaging library needed."""
     rows = b"".join(
         b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
@@ -132,7 +132,8 @@ def build_store(root: Path, tmp: Path) -> Scenario:
     client.log_dict(first, {"model": "lstm", "layers": [64, 32], "lr": 0.1}, "config.json")
     client.log_dict(first, {"model": "lstm", "hidden": 40}, "config.yaml")
     rows = ["epoch,loss,accuracy"] + [
-        f"{e},{loss_at(SWEEP[0], e)},{round(1 - loss_at(SWEEP[0], e) / 2, 5)}" for e in range(EPOCHS)
+        f"{e},{loss_at(SWEEP[0], e)},{round(1 - loss_at(SWEEP[0], e) / 2, 5)}"
+        for e in range(EPOCHS)
     ]
     client.log_text(first, "\n".join(rows) + "\n", "results/metrics.csv")
     png = tmp / "curve.png"
@@ -232,7 +233,10 @@ def test_experiments_runs_and_filter(
 ) -> None:
     page("/")
     wait(browser, lambda d: by_testid(d, "experiment-row"))
-    names = [r.find_element(By.CSS_SELECTOR, "td.name").text for r in by_testid(browser, "experiment-row")]
+    names = [
+        r.find_element(By.CSS_SELECTOR, "td.name").text
+        for r in by_testid(browser, "experiment-row")
+    ]
     assert "lstm-sweep" in names
     assert "?token=" not in browser.current_url  # the token does not stay in shareable links
     screenshot("experiments")
@@ -257,7 +261,8 @@ def test_experiments_runs_and_filter(
 
     box = by_testid(browser, "filter-input")[0]
     box.send_keys('params.lr = "0.01" and metrics.loss < 1', Keys.ENTER)
-    expected = {rid for rid, cfg in zip(scenario.children, SWEEP) if cfg["lr"] == "0.01"}
+    pairs = zip(scenario.children, SWEEP, strict=True)
+    expected = {rid for rid, cfg in pairs if cfg["lr"] == "0.01"}
     wait(browser, lambda d: {r.get_attribute("data-run-id") for r in run_rows(d)} == expected)
     assert "filter=" in browser.current_url
     assert not by_testid(browser, "filter-error")[0].is_displayed()
@@ -301,7 +306,10 @@ def test_run_page_draws_every_metric(
 
     canvas = chart(browser, "loss").find_element(By.TAG_NAME, "canvas")
     ActionChains(browser).move_to_element(canvas).perform()
-    tip = wait(browser, lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".chart-tip") if t.is_displayed()])
+    tip = wait(
+        browser,
+        lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".chart-tip") if t.is_displayed()],
+    )
     assert "step" in tip[0].text
     screenshot("run")
 
@@ -319,7 +327,9 @@ def test_artifact_previews(
     row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="results"]'))[0]
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
     row.click()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="results/metrics.csv"]'))[0].click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="results/metrics.csv"]'))[
+        0
+    ].click()
     table = wait(browser, lambda d: by_testid(d, "artifact-csv"))[0]
     headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     assert headers == ["epoch", "loss", "accuracy"]
@@ -333,9 +343,11 @@ def test_artifact_previews(
     wait(browser, lambda d: any("hidden: 40" in e.text for e in by_testid(d, "artifact-text")))
 
     browser.find_element(By.CSS_SELECTOR, '[data-path="plots"]').click()
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="plots/curve.png"]'))[0].click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="plots/curve.png"]'))[
+        0
+    ].click()
     img = wait(browser, lambda d: by_testid(d, "artifact-image"))[0]
-    wait(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", img) == 96)
+    wait(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", img) == 240)
     link = by_testid(browser, "artifact-download")[0].get_attribute("href")
     assert "download=1" in link and "plots%2Fcurve.png" in link
     screenshot("artifact-image")
@@ -362,7 +374,9 @@ def test_compare_two_runs(
     assert not rows["batch_size"].find_elements(By.CSS_SELECTOR, "td.diff")
 
     finals = [loss_at(SWEEP[0], EPOCHS - 1), loss_at(SWEEP[2], EPOCHS - 1)]
-    metric = next(r for r in by_testid(browser, "metric-row") if r.get_attribute("data-key") == "loss")
+    metric = next(
+        r for r in by_testid(browser, "metric-row") if r.get_attribute("data-key") == "loss"
+    )
     cells = metric.find_elements(By.CSS_SELECTOR, "td")
     best = [i for i, c in enumerate(cells) if "best" in c.get_attribute("class").split()]
     assert best == [finals.index(min(finals))]
@@ -382,6 +396,9 @@ def test_compare_two_runs(
     assert diff.find_elements(By.CSS_SELECTOR, "pre")  # numpy/requests differ between them
     browser.execute_script("window.scrollTo(0, 0)")
     screenshot("compare")
+    browser.execute_script("arguments[0].scrollIntoView()", chart(browser, "loss"))
+    browser.execute_script("window.scrollBy(0, -110)")
+    screenshot("compare-curves")
 
     browser.back()
     wait(browser, lambda d: len(run_rows(d)) == 6)
@@ -396,7 +413,9 @@ def test_live_run_gets_new_points_without_reload(
     browser.execute_script("window.__same_page = 1")
     now = int(time.time() * 1000)
     for step in range(scenario.live_steps, scenario.live_steps + 4):
-        scenario.client.log_metric(scenario.live, "loss", 1.0 / (step + 1), step=step, timestamp=now)
+        scenario.client.log_metric(
+            scenario.live, "loss", 1.0 / (step + 1), step=step, timestamp=now
+        )
     scenario.live_steps += 4
     wait(browser, lambda d: drawn(d, "loss") == scenario.live_steps, timeout=12)
     assert browser.execute_script("return window.__same_page") == 1  # no reload happened
@@ -417,7 +436,10 @@ def test_hostile_values_are_text(
     assert HOSTILE_SCRIPT in tags["note"].text
     assert HOSTILE_SCRIPT in by_testid(browser, "description")[0].text
     name = f"{HOSTILE_IMG}.txt"
-    row = wait(browser, lambda d: [r for r in by_testid(d, "artifact-row") if r.get_attribute("data-path") == name])
+    row = wait(
+        browser,
+        lambda d: [r for r in by_testid(d, "artifact-row") if r.get_attribute("data-path") == name],
+    )
     row[0].click()
     text = wait(browser, lambda d: by_testid(d, "artifact-text"))[0]
     assert text.text == HOSTILE_SCRIPT + HOSTILE_IMG

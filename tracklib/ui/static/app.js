@@ -120,7 +120,8 @@
       const tr = testid(el("tr"), rowTestid);
       tr.setAttribute("data-key", k);
       const v = obj[k];
-      const td = el("td", "v", typeof v === "object" && v !== null ? JSON.stringify(v) : v);
+      const td = el("td", "v", v === null || v === undefined || v === "" ? "—"
+        : typeof v === "object" ? JSON.stringify(v) : v);
       td.title = td.textContent;
       tr.append(el("th", "k", k), td);
       tb.appendChild(tr);
@@ -364,8 +365,10 @@
 
   function showFilterError(box, expr, e) {
     box.replaceChildren();
-    box.appendChild(el("div", "filter-error-msg", e.message));
-    if (e.position !== null && e.position !== undefined && expr) {
+    const withCaret = e.position !== null && e.position !== undefined && expr;
+    // the grammar's message may carry its own text caret; ours is drawn below, so keep line one
+    box.appendChild(el("div", "filter-error-msg", withCaret ? e.message.split("\n")[0] : e.message));
+    if (withCaret) {
       const pos = Math.max(0, Math.min(e.position, expr.length));
       const pre = el("pre", "filter-caret");
       pre.append(document.createTextNode(`${expr}\n${" ".repeat(pos)}`), el("span", "caret", "^"));
@@ -484,29 +487,40 @@
     const t = testid(el("table", "data runs"), "runs-table");
     const thead = t.appendChild(el("thead"));
     const hr = thead.appendChild(el("tr"));
+    const hr2 = el("tr", "subhead");
     const all = el("input");
     all.type = "checkbox";
     all.title = "select all shown";
     const selTh = el("th", "sel");
     selTh.appendChild(all);
     hr.appendChild(selTh);
-    const columns = [
-      ["name", "Name", ""], ["status", "Status", ""], ["start", "Start", ""], ["duration", "Duration", ""],
-      ...cols.params.map((k) => [`param:${k}`, k, "col-param"]),
-      ...cols.metrics.map((k) => [`metric:${k}`, k, "col-metric"]),
-    ];
-    for (const [key, label, cls] of columns) {
+    const grouped = cols.params.length + cols.metrics.length > 0;
+    const sortTh = (key, label, cls) => {
       const th = el("th", `sortable ${cls}`);
-      if (cls) th.appendChild(el("span", "th-kind", cls === "col-param" ? "param" : "metric"));
       th.appendChild(el("span", "", label));
-      th.title = label;
+      th.title = `sort by ${label}`;
       if (sort.key === key) th.appendChild(el("span", "sort-ind", sort.dir > 0 ? " ▲" : " ▼"));
       th.addEventListener("click", () => {
         state.sort = { key, dir: sort.key === key ? -sort.dir : key === "name" ? 1 : -1 };
         renderRunsTable(state, tableWrap, cmpBtn);
       });
-      hr.appendChild(th);
+      return th;
+    };
+    for (const [key, label, cls] of [["name", "Name", ""], ["status", "Status", ""], ["start", "Start", ""],
+      ["duration", "Duration", "num"]]) {
+      const th = hr.appendChild(sortTh(key, label, cls));
+      if (grouped) th.rowSpan = 2;
     }
+    if (grouped) selTh.rowSpan = 2;
+    for (const [kind, keys, label] of [["param", cols.params, "Parameters"], ["metric", cols.metrics, "Metrics"]]) {
+      if (!keys.length) continue;
+      const g = el("th", `group group-${kind}`, label);
+      g.colSpan = keys.length;
+      hr.appendChild(g);
+      keys.forEach((k, i) => hr2.appendChild(sortTh(`${kind}:${k}`, k, `col-${kind}${i === 0 ? " first" : ""}${kind === "metric" ? " num" : ""}`)));
+    }
+    if (grouped) thead.appendChild(hr2);
+    const columns = 4 + cols.params.length + cols.metrics.length;
     const tb = t.appendChild(el("tbody"));
     const { top, kids } = groupRuns(data.runs, compareBy(sort.key, sort.dir));
     const shown = [];
@@ -551,20 +565,20 @@
       st.appendChild(statusPill(r.status));
       const start = el("td", "muted nowrap", fmtDate(r.start_time));
       start.title = fmtRel(r.start_time);
-      tr.append(sel, name, st, start, el("td", "num", fmtDur(duration(r))));
-      for (const k of cols.params) {
-        const td = el("td", "param", r.params[k] === undefined ? "—" : r.params[k]);
+      tr.append(sel, name, st, start, el("td", "num muted", fmtDur(duration(r))));
+      cols.params.forEach((k, i) => {
+        const td = el("td", i === 0 ? "param first" : "param", r.params[k] === undefined ? "—" : r.params[k]);
         td.title = td.textContent;
         tr.appendChild(td);
-      }
-      for (const k of cols.metrics) tr.appendChild(el("td", "num metric", fmtMetric(r.metrics[k])));
+      });
+      cols.metrics.forEach((k, i) => tr.appendChild(el("td", i === 0 ? "num metric first" : "num metric", fmtMetric(r.metrics[k]))));
       tb.appendChild(tr);
       if (children.length && !state.collapsed.has(r.run_id)) for (const c of children) row(c, depth + 1);
     };
     for (const r of top) row(r, 0);
     if (!top.length) {
       const td = el("td", "empty", state.filter ? "No run matches this filter." : "No runs in this experiment.");
-      td.colSpan = columns.length + 1;
+      td.colSpan = columns + 1;
       tb.appendChild(el("tr")).appendChild(td);
     }
     all.addEventListener("change", () => {
@@ -779,7 +793,8 @@
       row.setAttribute("data-path", f.path);
       row.style.paddingLeft = `${8 + depth * 16}px`;
       const name = f.path.split("/").pop();
-      row.append(el("span", f.is_dir ? "chev" : "fileicon", f.is_dir ? "▸" : ""), el("span", "art-name", name));
+      const ext = name.includes(".") ? name.split(".").pop().slice(0, 4).toLowerCase() : "file";
+      row.append(el("span", f.is_dir ? "chev" : "ext", f.is_dir ? "▸" : ext), el("span", "art-name", name));
       if (!f.is_dir) row.appendChild(el("span", "art-size", fmtSize(f.file_size)));
       row.title = f.path;
       parent.appendChild(row);
@@ -827,12 +842,17 @@
     const wrap = el("div", "table-wrap csv-wrap");
     const t = testid(el("table", "data csv"), "artifact-csv");
     if (rows.length) {
+      const body = rows.slice(1, 501);
+      const isNum = (c) => c !== undefined && c.trim() !== "" && Number.isFinite(Number(c));
+      // a column is right-aligned (header too) when every filled cell in it is a number
+      const numeric = rows[0].map((_, j) => body.some((r) => isNum(r[j])) &&
+        body.every((r) => r[j] === undefined || r[j].trim() === "" || isNum(r[j])));
       const hr = t.appendChild(el("thead")).appendChild(el("tr"));
-      for (const h of rows[0]) hr.appendChild(el("th", "", h));
+      rows[0].forEach((h, j) => hr.appendChild(el("th", numeric[j] ? "num" : "", h)));
       const tb = t.appendChild(el("tbody"));
-      for (const r of rows.slice(1, 501)) {
+      for (const r of body) {
         const tr = tb.appendChild(el("tr"));
-        for (const c of r) tr.appendChild(el("td", Number.isFinite(Number(c)) && c.trim() ? "num" : "", c));
+        r.forEach((c, j) => tr.appendChild(el("td", numeric[j] ? "num" : "", c)));
       }
     }
     wrap.appendChild(t);
@@ -902,7 +922,7 @@
     const flat = {};
     for (const [k, v] of Object.entries(s)) {
       if (v && typeof v === "object") for (const [k2, v2] of Object.entries(v)) flat[`${k}.${k2}`] = v2;
-      else flat[k] = v;
+      else flat[k] = v === null && k === "git" ? "not a git checkout" : v;
     }
     const box = testid(el("div", "env"), "environment");
     box.appendChild(kvTable(flat, "env-row", "No summary."));
@@ -922,6 +942,13 @@
       if (best === null || (lowerBetter ? v < values[best] : v > values[best])) best = i;
     });
     return best === null ? [] : values.map((v, i) => (v === values[best] ? i : -1)).filter((i) => i >= 0);
+  }
+
+  /** Lower is better, except for metrics whose name says they are scores (accuracy, f1, ...). */
+  function defaultDirection(key) {
+    const name = key.toLowerCase().split(/[/.]/).pop();
+    return /(^|_|-)(acc|accuracy|auc|auroc|f1|precision|recall|score|iou|map|bleu|rouge|r2|top\d+)($|_|-)/.test(name)
+      && !/loss|err/.test(name) ? "max" : "min";
   }
 
   function runHeaderRow(runs, colors, firstLabel) {
@@ -959,6 +986,7 @@
     const ps = section("Parameters", onlyDiff);
     const ptw = el("div", "table-wrap");
     const pt = testid(el("table", "data compare"), "compare-params");
+    pt.style.setProperty("--runs", String(runs.length));
     pt.appendChild(el("thead")).appendChild(runHeaderRow(runs, colors, "Param"));
     const ptb = pt.appendChild(el("tbody"));
     for (const k of data.param_keys) {
@@ -983,6 +1011,7 @@
     const ms = section("Metrics (latest value; best marked)");
     const mtw = el("div", "table-wrap");
     const mt = testid(el("table", "data compare"), "compare-metrics");
+    mt.style.setProperty("--runs", String(runs.length));
     mt.appendChild(el("thead")).appendChild(runHeaderRow(runs, colors, "Metric"));
     const mtb = mt.appendChild(el("tbody"));
     const directions = store("tracklib.directions") || {};
@@ -997,14 +1026,14 @@
       const values = runs.map((r) => (r.metrics[k] === undefined || r.metrics[k] === null ? NaN : TLCharts.num(r.metrics[k])));
       const cells = runs.map((r) => el("td", "num", fmtMetric(r.metrics[k])));
       const mark = () => {
-        const lower = directions[k] !== "max";
+        const lower = (directions[k] || defaultDirection(k)) !== "max";
         dir.textContent = lower ? "↓ lower is better" : "↑ higher is better";
         dir.title = "click to switch which direction is better";
         const best = new Set(bestIndex(values, lower));
         cells.forEach((td, i) => td.classList.toggle("best", best.has(i)));
       };
       dir.addEventListener("click", () => {
-        directions[k] = directions[k] === "max" ? "min" : "max";
+        directions[k] = (directions[k] || defaultDirection(k)) === "max" ? "min" : "max";
         store("tracklib.directions", directions);
         mark();
       });
@@ -1049,7 +1078,7 @@
       if (!p.lines.length) { box.appendChild(el("p", "muted small", "Same environment.")); continue; }
       const pre = el("pre", "code diff");
       for (const line of p.lines) {
-        const c = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
+        const c = line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("~") ? "chg" : "";
         pre.appendChild(el("div", c, line));
       }
       box.appendChild(pre);

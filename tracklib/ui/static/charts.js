@@ -234,7 +234,7 @@ const TLCharts = (() => {
       ctx.strokeStyle = "#e5e7eb";
       ctx.fillStyle = "#6b7280";
       ctx.lineWidth = 1;
-      const yt = this.view.log ? logTicks(b.y0, b.y1) : linearTicks(b.y0, b.y1, 4);
+      const yt = this.view.log ? logTicks(b.y0, b.y1) : linearTicks(b.y0, b.y1, 5);
       ctx.textAlign = "right";
       ctx.textBaseline = "middle";
       for (const t of yt) {
@@ -243,7 +243,7 @@ const TLCharts = (() => {
         ctx.fillText(this.view.log ? fmtNum(Math.pow(10, t)) : fmtNum(t), PAD.left - 6, y);
       }
       const time = this.view.xMode === "time";
-      const xt = time ? linearTicks(b.x0, b.x1, 5) : linearTicks(b.x0, b.x1, 6).filter((t) => Number.isInteger(t) || b.x1 - b.x0 < 6);
+      const xt = time ? linearTicks(b.x0, b.x1, 5) : linearTicks(b.x0, b.x1, 6).filter((t) => Number.isInteger(t));
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (const t of xt) {
