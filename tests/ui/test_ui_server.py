@@ -135,6 +135,11 @@ def test_unknown_experiment_and_run_are_404(http: requests.Session, ui: UIServer
     assert error(http, ui, "/api/experiments/987654/runs", 404)["code"] == "NOT_FOUND"
     assert error(http, ui, "/api/runs/" + "f" * 32, 404)["code"] == "NOT_FOUND"
     assert error(http, ui, "/api/nothing/here", 404)["code"] == "NOT_FOUND"
+    missing = "/api/runs/" + "f" * 32
+    assert error(http, ui, missing + "/history", 404, key="loss")["code"] == "NOT_FOUND"
+    assert error(http, ui, missing + "/artifacts", 404)["code"] == "NOT_FOUND"
+    assert error(http, ui, missing + "/environment", 404)["code"] == "NOT_FOUND"
+    assert http.get(ui.base + missing + "/artifact?path=a.txt", timeout=10).status_code == 404
 
 
 # ------------------------------------------------------------------ one run

@@ -22,7 +22,6 @@ from tracklib import validation
 from tracklib.client import Client
 from tracklib.config import is_remote
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError
-from tracklib.stores import artifacts
 
 # Text-like files are sent as text/plain: never as HTML, so a file cannot run script.
 _TEXT = frozenset(
@@ -94,10 +93,10 @@ def open_artifact(client: Client, run_id: str, path: str | None) -> Iterator[tup
     sub = safe_subpath(path)
     if not sub:
         raise NotFoundError("No such artifact.")
-    run = client.get_run(validation.validate_run_id(run_id))
+    validation.validate_run_id(run_id)
     scratch = tempfile.mkdtemp(prefix="tracklib-ui-") if is_remote(client.tracking_uri) else None
     try:
-        f = _open_confined(client, run_id, sub, run.info.artifact_uri, scratch)
+        f = _open_confined(client, run_id, sub, scratch)
         with f:
             yield f, os.fstat(f.fileno()).st_size
     finally:
@@ -105,9 +104,7 @@ def open_artifact(client: Client, run_id: str, path: str | None) -> Iterator[tup
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _open_confined(
-    client: Client, run_id: str, sub: str, artifact_uri: str, scratch: str | None
-) -> BinaryIO:
+def _open_confined(client: Client, run_id: str, sub: str, scratch: str | None) -> BinaryIO:
     """Open the artifact's local file after checking it resolves inside its root.
 
     Raises:
@@ -117,8 +114,8 @@ def _open_confined(
         if scratch is not None:  # a server's artifact: a copy in a fresh folder
             root = scratch
             local = client.download_artifacts(run_id, sub, scratch)
-        else:
-            root = _local_root(artifact_uri)
+        else:  # the file store hands out its own paths: "" is the run's artifact root
+            root = client.download_artifacts(run_id, "")
             local = client.download_artifacts(run_id, sub)
         real, real_root = os.path.realpath(local), os.path.realpath(root)
         if not real.startswith(real_root + os.sep) or not os.path.isfile(real):
@@ -126,12 +123,3 @@ def _open_confined(
         return open(real, "rb")
     except (InvalidInputError, StoreError, OSError):
         raise NotFoundError("No such artifact.") from None
-
-
-def _local_root(artifact_uri: str) -> str:
-    """The run's artifact folder on this machine (the file store's own rule).
-
-    Raises:
-        StoreError: The artifact location is not a local folder.
-    """
-    return artifacts.artifact_root(artifact_uri)
