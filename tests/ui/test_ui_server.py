@@ -391,3 +391,27 @@ def test_over_a_remote_mlflow_server(mlflow_server: MlflowServer, tmp_path: Path
         assert escape.status_code == 404
     finally:
         srv.close()
+
+
+def test_spool_option_reads_the_local_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracklib import remote
+    from tracklib.ui import ui_cli
+
+    monkeypatch.setenv(remote.SPOOL_DIR_VAR, str(tmp_path / "spools"))
+    server_uri = "http://127.0.0.1:9"  # never contacted: the spool is a local file store
+    spool = ui_cli.store_uri(server_uri, spool=True)
+    assert spool == remote.spool_path(server_uri)
+    client = Client(spool)
+    run_id = client.create_run("0", run_name="spooled").info.run_id
+    srv = server.start(spool)
+    try:
+        http = requests.Session()
+        http.get(srv.url, timeout=10)
+        assert get(http, srv, f"/api/runs/{run_id}")["run"]["run_name"] == "spooled"
+    finally:
+        srv.close()
+    assert ui_cli.store_uri(str(tmp_path), spool=False) == str(tmp_path)
+    with pytest.raises(InvalidInputError, match="--spool"):
+        ui_cli.store_uri(str(tmp_path), spool=True)

@@ -30,6 +30,9 @@ def add_verbs(verbs: Any) -> None:
     ui.add_argument("--host", default="127.0.0.1", metavar="H",
                     help="address to bind (default 127.0.0.1; 0.0.0.0 exposes it)")  # fmt: skip
     ui.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    ui.add_argument("--spool", action="store_true",
+                    help="with an http(s) tracking URI: show this machine's local spool of "
+                    "that server (runs logged here, sent or not), not the server")  # fmt: skip
     _add_uri(ui)
     ui.set_defaults(handler=cmd_ui)
 
@@ -68,7 +71,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from tracklib.client import Client
     from tracklib.ui.server import UIServer
 
-    client = Client(args.tracking_uri)
+    client = Client(store_uri(args.tracking_uri, args.spool))
     server = _bind(UIServer, client, args.host, args.port)
     if args.host in _WILDCARD:
         print(
@@ -86,6 +89,26 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def store_uri(tracking_uri: str | None, spool: bool) -> str | None:
+    """The URI ``tracklib ui`` reads: the one given, or with ``--spool`` the local spool
+    (an MLflow file store) that remote runs of this machine write first.
+
+    Raises:
+        InvalidInputError: ``--spool`` without an http(s) tracking URI.
+    """
+    if not spool:
+        return tracking_uri
+    from tracklib import config, remote
+
+    uri = tracking_uri or config.get_tracking_uri()
+    if not config.is_remote(uri):
+        raise InvalidInputError(
+            f"--spool shows the local spool of an MLflow server; {uri!r} is not an http(s) "
+            "URI. Give the server with --tracking-uri (or MLFLOW_TRACKING_URI)."
+        )
+    return remote.spool_path(uri)
 
 
 def _bind(factory: Any, client: Any, host: str, port: int | None) -> Any:
