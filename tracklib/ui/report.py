@@ -92,7 +92,7 @@ def render(data: dict[str, Any], static_dir: str = STATIC_DIR) -> str:
     block = f'<script id="tracklib-data" type="application/json">{views.dumps(data).decode()}'
     block += "</script>\n"
     for name, tag in _SCRIPT_TAGS:
-        code = _read(static_dir, name).replace("</script", "<\\/script")
+        code = _inert(_read(static_dir, name))
         page = _replace_once(page, tag, f"{block}<script>\n{code}\n</script>")
         block = ""
     return page
@@ -120,6 +120,12 @@ def write_report(
     except OSError as exc:
         raise InvalidInputError(f"Cannot write the report to {output!r}: {exc.strerror}.") from None
     return runs
+
+
+def _inert(code: str) -> str:
+    """Script text that cannot end its inline ``<script>`` element early: ``</script`` and
+    ``<!--`` (which makes a later ``<script`` nest) get a backslash that JS ignores there."""
+    return code.replace("</script", "<\\/script").replace("<!--", "<\\!--")
 
 
 def _read(static_dir: str, name: str) -> str:

@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 import threading
 from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,12 @@ class UIServer(ThreadingHTTPServer):
         """The address to open, with the token."""
         return f"{self.base}/?token={self.token}"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that leaves mid-answer is normal: no traceback on the terminal."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def start(self) -> UIServer:
         """Serve in a daemon thread; returns self."""
         self._thread = threading.Thread(target=self.serve_forever, name="tracklib-ui", daemon=True)
@@ -154,6 +161,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "tracklib-ui"
     sys_version = ""
     _set_cookie = False
+    timeout = 120  # seconds an idle keep-alive connection may hold its thread
 
     def setup(self) -> None:
         """Send each answer at once: headers and body are separate writes, which Nagle's
