@@ -10,7 +10,7 @@
 (() => {
   const REFRESH_MS = 3000;
   const PREVIEW_LIMIT = 1024 * 1024;
-  const IMAGE_EXT = ["png", "jpg", "jpeg", "gif", "webp", "bmp"];
+  const IMAGE_EXT = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "svg"];  // svg in <img> runs no script
   const TEXT_EXT = ["txt", "log", "md", "json", "yaml", "yml", "csv", "tsv", "py", "cfg", "ini",
     "toml", "sh", "svg", "xml", "html", "js", "css", "out", "err", "rst", "ipynb", "jsonl", "conf"];
   const app = document.getElementById("app");
@@ -450,6 +450,7 @@
         if (g !== gen) return;
         if (e.code === "INVALID_FILTER" || e.status === 400) {
           showFilterError(fb.err, state.filter, e);
+          if (state.data) note.textContent = "The table still shows the last valid filter's runs.";
           if (userAction) fb.input.focus();
           return;
         }
