@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from tracklib.errors import InvalidInputError
 
 Point = tuple[int, int, float]  # (step, timestamp ms, value)
-Columns = tuple[list[int], list[int], list[float]]  # steps, timestamps, values
+# steps, timestamps, values; timestamps may convert lazily: most are never looked at
+Columns = tuple[list[int], Sequence[int], list[float]]
 
 
-def sort_columns(steps: list[int], times: list[int], values: list[float]) -> Columns:
+def sort_columns(steps: list[int], times: Sequence[int], values: list[float]) -> Columns:
     """Return the columns ordered by (step, timestamp), sorting only when they are not."""
     if all(map(operator.lt, steps, itertools.islice(steps, 1, None))):
         return steps, times, values  # the common case: one point per step, in order

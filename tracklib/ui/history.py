@@ -1,10 +1,11 @@
 """Metric histories for charts: read, sorted by step, downsampled, cached.
 
-A file store's metric file is parsed straight into ``(step, timestamp, value)`` tuples: the
-general :meth:`~tracklib.client.Client.get_metric_history` builds one ``Metric`` object per
-point, which for a 1,000,000-point history costs more than the whole one-second budget of a
-chart. Any other store (an MLflow server) goes through the Client. The last answers are
-kept, keyed by the metric file's size and modification time, so a chart of a live run that
+A file store's metric file is parsed straight into columns of steps and values (timestamps
+are converted only where looked at): the general
+:meth:`~tracklib.client.Client.get_metric_history` builds one ``Metric`` object per point,
+which for a 1,000,000-point history costs more than the whole one-second budget of a chart.
+Any other store (an MLflow server) goes through the Client. The last answers are kept,
+keyed by the metric file's size and modification time, so a chart of a live run that
 refreshes every few seconds re-reads the file only when it grew.
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 from tracklib import validation
 from tracklib.client import Client
+from tracklib.errors import StoreError
 from tracklib.stores.runfiles import key_path
 from tracklib.ui import downsample
 from tracklib.ui.downsample import Columns
@@ -110,12 +113,39 @@ def _parse_file(path: str) -> Columns | None:
     if len(fields) != 3 * data.count(b"\n", 0, end):
         return None
     try:
-        times = list(map(int, fields[0::3]))
         values = list(map(float, fields[1::3]))
         steps = list(map(int, fields[2::3]))
     except ValueError:
         return None
-    return steps, times, values
+    return steps, _LazyInts(fields[0::3]), values
+
+
+class _LazyInts(Sequence[int]):
+    """Integers parsed from their bytes on access.
+
+    Raises:
+        StoreError: (on access) A field is not an integer.
+    """
+
+    def __init__(self, fields: list[bytes]) -> None:
+        self._fields = fields
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        try:
+            if isinstance(index, slice):
+                return [int(f) for f in self._fields[index]]
+            return int(self._fields[index])
+        except ValueError:
+            raise StoreError(
+                f"A metric timestamp is not an integer: {self._fields[index]!r}."
+            ) from None
 
 
 def _answer(key: str, columns: Columns, max_points: int) -> dict[str, Any]:
