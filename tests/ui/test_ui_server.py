@@ -105,13 +105,15 @@ def test_runs_filter_order_and_limit(
     http: requests.Session, ui: UIServer, store: ui_store.Store
 ) -> None:
     path = f"/api/experiments/{store.sweep_id}/runs"
-    chosen = get(http, ui, path, filter="params.lr = '0.01'")["runs"]
-    assert [r["params"]["lr"] for r in chosen] == ["0.01"]
+    filtered = get(http, ui, path, filter="params.lr = '0.01'")
+    assert [r["params"]["lr"] for r in filtered["runs"]] == ["0.01"]
+    assert filtered["experiment"]["run_count"] == 1 + len(store.children)  # not the filter's
     ordered = get(http, ui, path, filter="metrics.loss > 0", order_by="metrics.loss DESC")["runs"]
     expected = sorted(store.children, key=lambda i: store.losses[i][-1][2], reverse=True)
     assert [r["run_id"] for r in ordered] == expected
     cut = get(http, ui, path, max_results="2")
     assert len(cut["runs"]) == 2 and cut["truncated"] is True
+    assert cut["experiment"]["run_count"] == 1 + len(store.children)
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,11 @@ class Api:
             )
         )
         chosen = found[:limit]
+        everything = chosen
+        if filter_string.strip() or len(found) > limit:  # the counts are the experiment's
+            everything = self.client.search_runs([experiment_id], max_results=MAX_RUNS)
         return {
-            "experiment": views.experiment_json(experiment, chosen),
+            "experiment": views.experiment_json(experiment, everything),
             "runs": [views.run_summary(r) for r in chosen],
             "param_keys": views.key_union(chosen, "params"),
             "metric_keys": views.key_union(chosen, "metrics"),
