@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import os
 import sys
 import threading
 from typing import Any
@@ -130,6 +131,11 @@ def _bind(factory: Any, client: Any, host: str, port: int | None) -> Any:
 
 def _open_browser(url: str) -> None:
     import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return  # no desktop: webbrowser would start a text browser in this very terminal
 
     with contextlib.suppress(Exception):  # no browser here: the printed URL is enough
         webbrowser.open(url)
