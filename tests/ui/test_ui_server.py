@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -418,3 +419,20 @@ def test_spool_option_reads_the_local_spool(
     assert ui_cli.store_uri(str(tmp_path), spool=False) == str(tmp_path)
     with pytest.raises(InvalidInputError, match="--spool"):
         ui_cli.store_uri(str(tmp_path), spool=True)
+
+
+def test_port_taken(store: ui_store.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracklib.ui import ui_cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        monkeypatch.setattr(ui_cli, "DEFAULT_PORT", port)
+        srv = ui_cli._bind(UIServer, Client(store.uri), "127.0.0.1", None)  # the default
+        try:
+            assert srv.port != port  # fell back to a free port
+        finally:
+            srv.server_close()
+        with pytest.raises(InvalidInputError, match="--port"):
+            ui_cli._bind(UIServer, Client(store.uri), "127.0.0.1", port)  # chosen: an error
