@@ -10,6 +10,7 @@
 (() => {
   const REFRESH_MS = 3000;
   const PREVIEW_LIMIT = 1024 * 1024;
+  const ROW_CHUNK = 100;
   const IMAGE_EXT = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "svg"];  // svg in <img> runs no script
   const TEXT_EXT = ["txt", "log", "md", "json", "yaml", "yml", "csv", "tsv", "py", "cfg", "ini",
     "toml", "sh", "svg", "xml", "html", "js", "css", "out", "err", "rst", "ipynb", "jsonl", "conf"];
@@ -137,6 +138,12 @@
       crumbs.appendChild(it.href && i < items.length - 1 ? link(it.href, it.text, "crumb") : el("span", "crumb cur", it.text));
     });
     document.title = items.length ? `${items[items.length - 1].text} · tracklib` : "tracklib";
+  }
+
+  /** A performance mark once the browser has painted what was just rendered (benchmarks
+   * read it: time from navigation to a usable page). */
+  function markPainted(name) {
+    requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
   }
 
   function every(ms, fn) {
@@ -333,6 +340,8 @@
     return { top, kids };
   }
 
+  const natural = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
   function defaultColumns(data) {
     const few = data.param_keys.length + data.metric_keys.length <= 10;
     return {
@@ -458,8 +467,11 @@
         return;
       }
       if (g !== gen) return;
+      data.param_keys.sort(natural.compare);  // p2 before p10
+      data.metric_keys.sort(natural.compare);
       fb.err.hidden = true;
       const first = !state.data;
+      if (first) performance.mark("tracklib:runs-data");
       state.data = data;
       if (first) {
         const x = data.experiment;
@@ -476,6 +488,7 @@
       const known = new Set(data.runs.map((r) => r.run_id));
       for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
       render();
+      if (first) markPainted("tracklib:runs-rendered");
     }
     await load(false);
     every(REFRESH_MS, async () => {
@@ -524,16 +537,21 @@
     const columns = 4 + cols.params.length + cols.metrics.length;
     const tb = t.appendChild(el("tbody"));
     const { top, kids } = groupRuns(data.runs, compareBy(sort.key, sort.dir));
-    const shown = [];
+    const shown = [];  // every row of the table in display order, rendered yet or not
+    const visit = (r, depth) => {
+      const children = kids.get(r.run_id) || [];
+      shown.push({ r, depth, nkids: children.length });
+      if (children.length && !state.collapsed.has(r.run_id)) for (const c of children) visit(c, depth + 1);
+    };
+    for (const r of top) visit(r, 0);
     const updateCompare = () => {
       const n = state.selected.size;
       cmpBtn.textContent = n ? `Compare (${n})` : "Compare";
       cmpBtn.disabled = n < 2 || n > 20;
       cmpBtn.title = n > 20 ? "compare takes at most 20 runs" : n < 2 ? "pick 2 to 20 runs" : "";
-      all.checked = shown.length > 0 && shown.every((r) => state.selected.has(r.run_id));
+      all.checked = shown.length > 0 && shown.every((x) => state.selected.has(x.r.run_id));
     };
-    const row = (r, depth) => {
-      shown.push(r);
+    const row = ({ r, depth, nkids }) => {
       const tr = testid(el("tr", depth ? "child" : ""), "run-row");
       tr.setAttribute("data-run-id", r.run_id);
       const sel = el("td", "sel");
@@ -545,14 +563,13 @@
         tr.classList.toggle("selected", cb.checked);
         updateCompare();
       });
-      tr.classList.toggle("selected", cb.checked);
+      if (cb.checked) tr.classList.add("selected");
       sel.appendChild(cb);
       const name = el("td", "name");
-      const children = kids.get(r.run_id) || [];
       if (depth) name.appendChild(el("span", "indent"));
-      if (children.length) {
+      if (nkids) {
         const open = !state.collapsed.has(r.run_id);
-        const tog = testid(el("button", "toggle", `${open ? "▾" : "▸"} ${children.length}`), "toggle-children");
+        const tog = testid(el("button", "toggle", `${open ? "▾" : "▸"} ${nkids}`), "toggle-children");
         tog.type = "button";
         tog.title = open ? "collapse child runs" : "expand child runs";
         tog.addEventListener("click", () => {
@@ -573,23 +590,45 @@
         tr.appendChild(td);
       });
       cols.metrics.forEach((k, i) => tr.appendChild(el("td", i === 0 ? "num metric first" : "num metric", fmtMetric(r.metrics[k]))));
-      tb.appendChild(tr);
-      if (children.length && !state.collapsed.has(r.run_id)) for (const c of children) row(c, depth + 1);
+      return tr;
     };
-    for (const r of top) row(r, 0);
+    // Rows are added in chunks as the table scrolls: a 1,000-run table is on screen at once
+    // instead of after laying out every row.
+    let done = 0;
+    const more = el("tr", "more-row");
+    const moreTd = more.appendChild(el("td", "muted small"));
+    moreTd.colSpan = columns + 1;
+    const renderUpTo = (limit) => {
+      const frag = document.createDocumentFragment();
+      for (; done < Math.min(limit, shown.length); done++) frag.appendChild(row(shown[done]));
+      tb.insertBefore(frag, more.parentNode ? more : null);
+      state.rendered = done;
+      if (done < shown.length) {
+        moreTd.textContent = `${done} of ${shown.length} runs shown; scroll for more`;
+        if (!more.parentNode) tb.appendChild(more);
+      } else more.remove();
+    };
+    renderUpTo(Math.max(ROW_CHUNK, state.rendered || 0));
+    if (typeof IntersectionObserver !== "undefined" && done < shown.length) {
+      const io = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) renderUpTo(done + ROW_CHUNK);
+        if (done >= shown.length) io.disconnect();
+      }, { root: tableWrap, rootMargin: "400px" });
+      io.observe(more);
+    }
     if (!top.length) {
       const td = el("td", "empty", state.filter ? "No run matches this filter." : "No runs in this experiment.");
       td.colSpan = columns + 1;
       tb.appendChild(el("tr")).appendChild(td);
     }
     all.addEventListener("change", () => {
-      for (const r of shown) if (all.checked) state.selected.add(r.run_id); else state.selected.delete(r.run_id);
+      for (const x of shown) if (all.checked) state.selected.add(x.r.run_id); else state.selected.delete(x.r.run_id);
       renderRunsTable(state, tableWrap, cmpBtn);
     });
     updateCompare();
-    const scroll = tableWrap.scrollLeft;
+    const scroll = [tableWrap.scrollLeft, tableWrap.scrollTop];
     tableWrap.replaceChildren(t);
-    tableWrap.scrollLeft = scroll;
+    [tableWrap.scrollLeft, tableWrap.scrollTop] = scroll;
   }
 
   // ------------------------------------------------------------------ charts shared bits
@@ -684,6 +723,7 @@
     paint();
     await loadHistories().catch((e) => console.warn(e));
     if (g !== gen) return;
+    markPainted("tracklib:charts-drawn");
     artifactBrowser(g, artSec.body, runId);
     environmentPanel(g, envSec.body, runId);
     every(REFRESH_MS, async () => {
@@ -1068,6 +1108,7 @@
       }));
       if (g === gen) chart.setSeries(series.filter(Boolean));
     }));
+    if (g === gen) markPainted("tracklib:compare-drawn");
   }
 
   function envDiff(pairs, runs) {
