@@ -191,11 +191,13 @@ def page(browser: Any, server: Any) -> Iterator[Callable[[str], None]]:
         browser.get(server.base + path)
         wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
 
+    open_page.expected = []  # type: ignore[attr-defined]  # console errors a test provokes
     browser.get_log("browser")  # drop what earlier tests left
     yield open_page
     errors = [
         e for e in browser.get_log("browser")
-        if e["level"] == "SEVERE" and "status of 400" not in e["message"]  # the broken filter's
+        if e["level"] == "SEVERE"
+        and not any(x in e["message"] for x in open_page.expected)  # type: ignore[attr-defined]
     ]  # fmt: skip
     assert errors == [], errors
 
@@ -253,6 +255,27 @@ def test_experiments_runs_and_filter(
     assert live.find_elements(By.CSS_SELECTOR, '[data-testid="live"]')
     screenshot("runs")
 
+    # sort by a metric column: the children follow their loss, lowest first on the 2nd click
+    header = browser.find_element(By.CSS_SELECTOR, 'th[data-sort="metric:loss"]')
+    header.click()
+    browser.find_element(By.CSS_SELECTOR, 'th[data-sort="metric:loss"]').click()
+    finals = {
+        rid: loss_at(cfg, EPOCHS - 1) for rid, cfg in zip(scenario.children, SWEEP, strict=True)
+    }
+    order = [r.get_attribute("data-run-id") for r in run_rows(browser)]
+    kids = [rid for rid in order if rid in finals]
+    assert kids == sorted(finals, key=finals.__getitem__)
+
+    # the column chooser hides and shows a param column
+    chooser = by_testid(browser, "column-chooser")[0]
+    chooser.find_element(By.TAG_NAME, "summary").click()
+    box = chooser.find_element(By.CSS_SELECTOR, 'input[data-column="param:dropout"]')
+    box.click()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, 'th[data-sort="param:dropout"]'))
+    chooser.find_element(By.CSS_SELECTOR, 'input[data-column="param:dropout"]').click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'th[data-sort="param:dropout"]'))
+    chooser.find_element(By.TAG_NAME, "summary").click()
+
     toggle = by_testid(browser, "toggle-children")[0]
     toggle.click()
     wait(browser, lambda d: len(run_rows(d)) == 2)
@@ -270,6 +293,7 @@ def test_experiments_runs_and_filter(
     box = by_testid(browser, "filter-input")[0]
     box.clear()
     broken = "metrics.loss <<< 1"
+    page.expected.append("status of 400 (Bad Request)")  # type: ignore[attr-defined]
     box.send_keys(broken, Keys.ENTER)
     err = wait(browser, lambda d: [e for e in by_testid(d, "filter-error") if e.is_displayed()])[0]
     assert err.text.strip()
@@ -282,6 +306,13 @@ def test_experiments_runs_and_filter(
     browser.back()  # the last good filter, then the unfiltered list
     browser.back()
     wait(browser, lambda d: len(run_rows(d)) == 6)
+
+
+def test_unknown_run_is_an_error_page(browser: Any, page: Callable[[str], None]) -> None:
+    page.expected.append("0123456789abcdef0123456789abcdef - Failed to load resource")  # type: ignore[attr-defined]
+    page("/runs/0123456789abcdef0123456789abcdef")
+    box = wait(browser, lambda d: by_testid(d, "page-error"))[0]
+    assert "Not found" in box.text
 
 
 def test_run_page_draws_every_metric(

@@ -399,6 +399,7 @@
         const lab = el("label", "check");
         const cb = el("input");
         cb.type = "checkbox";
+        cb.setAttribute("data-column", `${title === "Params" ? "param" : "metric"}:${k}`);
         cb.checked = chosen.includes(k);
         cb.addEventListener("change", () => {
           const set = new Set(chosen);
@@ -511,6 +512,7 @@
     const grouped = cols.params.length + cols.metrics.length > 0;
     const sortTh = (key, label, cls) => {
       const th = el("th", `sortable ${cls}`);
+      th.setAttribute("data-sort", key);
       th.appendChild(el("span", "", label));
       th.title = `sort by ${label}`;
       if (sort.key === key) th.appendChild(el("span", "sort-ind", sort.dir > 0 ? " ▲" : " ▼"));

@@ -36,15 +36,6 @@ const TLCharts = (() => {
     return String(Number(v.toPrecision(5)));
   }
 
-  function fmtTime(ms, span) {
-    const d = new Date(ms);
-    const p = (n) => String(n).padStart(2, "0");
-    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-    if (span !== undefined && span < 120000) return `${hm}:${p(d.getSeconds())}`;
-    if (span !== undefined && span > 2 * 86400000) return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
-    return hm;
-  }
-
   function niceStep(range, count) {
     const raw = range / Math.max(1, count);
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -62,10 +53,54 @@ const TLCharts = (() => {
     return out;
   }
 
+  /** Ticks for a log10 axis (lo, hi in log10 units): decades when the range spans several,
+   * else 1-2-5 steps, else plain values; always at round values of the data itself. */
   function logTicks(lo, hi) {
+    if (hi - lo > 2.5) {
+      const out = [];
+      for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) out.push(e);
+      return out;
+    }
+    for (const mults of [[1, 2, 5], [1, 2, 3, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+      const out = [];
+      for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
+        for (const m of mults) {
+          const t = Math.log10(m * Math.pow(10, e));
+          if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(t);
+        }
+      }
+      if (out.length >= 3 && out.length <= 9) return out;
+    }
+    return linearTicks(Math.pow(10, lo), Math.pow(10, hi), 4).filter((v) => v > 0).map(Math.log10);
+  }
+
+  const SEC = 1000, MIN = 60 * SEC, HOUR = 60 * MIN, DAY = 24 * HOUR;
+  const TIME_STEPS = [SEC, 2 * SEC, 5 * SEC, 10 * SEC, 15 * SEC, 30 * SEC, MIN, 2 * MIN, 5 * MIN,
+    10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY,
+    7 * DAY, 14 * DAY, 30 * DAY, 90 * DAY, 365 * DAY];
+
+  /** Wall-time ticks at round local clock times (every 5 min, every hour, ...). */
+  function timeTicks(lo, hi, count) {
+    const step = TIME_STEPS.find((st) => (hi - lo) / st <= count) || TIME_STEPS[TIME_STEPS.length - 1];
+    const offset = new Date(lo).getTimezoneOffset() * MIN;  // align to local, not UTC, midnight
     const out = [];
-    for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) if (e >= lo - 1e-9 && e <= hi + 1e-9) out.push(e);
-    return out.length >= 2 ? out : linearTicks(lo, hi, 4);
+    for (let t = Math.ceil((lo - offset) / step) * step + offset; t <= hi; t += step) out.push(t);
+    return { ticks: out, step };
+  }
+
+  function fmtClock(ms, step) {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, "0");
+    if (step >= DAY) return `${d.getMonth() + 1}/${d.getDate()}`;
+    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+    return step < MIN ? `${hm}:${p(d.getSeconds())}` : hm;
+  }
+
+  function fmtStamp(ms) {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+      `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
   }
 
   /** Exponential moving average with debiasing (as TensorBoard does), skipping non-finite values. */
@@ -163,11 +198,11 @@ const TLCharts = (() => {
       return this.series.filter((s) => !this.hidden.has(s.id)).map((s) => {
         const ys = smooth(s.pts.map((p) => p[2]), v.smoothing);
         const pts = [];
+        const tf = (y) => (v.log ? (y > 0 ? Math.log10(y) : NaN) : y);
         for (let i = 0; i < s.pts.length; i++) {
-          let y = ys[i];
-          if (v.log) y = y > 0 ? Math.log10(y) : NaN;
           const x = v.xMode === "time" ? s.pts[i][1] : s.pts[i][0];
-          pts.push({ x, y, raw: s.pts[i][2], step: s.pts[i][0], ts: s.pts[i][1] });
+          const raw = s.pts[i][2];
+          pts.push({ x, y: tf(ys[i]), rawY: tf(raw), raw, step: s.pts[i][0], ts: s.pts[i][1] });
         }
         return { s, pts };
       });
@@ -179,7 +214,9 @@ const TLCharts = (() => {
         for (const p of pts) {
           if (p.x < x0) x0 = p.x;
           if (p.x > x1) x1 = p.x;
-          if (Number.isFinite(p.y)) { if (p.y < y0) y0 = p.y; if (p.y > y1) y1 = p.y; }
+          for (const y of [p.y, p.rawY]) {
+            if (Number.isFinite(y)) { if (y < y0) y0 = y; if (y > y1) y1 = y; }
+          }
         }
       }
       if (!Number.isFinite(x0)) return null;
@@ -223,7 +260,12 @@ const TLCharts = (() => {
       ctx.beginPath();
       ctx.rect(PAD.left, PAD.top, pw, ph);
       ctx.clip();
-      for (const { s, pts } of prep) drawn += this.drawLine(ctx, s.color, pts, sx, sy);
+      if (this.view.smoothing > 0) {  // the raw curve stays visible, faint, behind the smoothed one
+        ctx.globalAlpha = 0.22;
+        for (const { s, pts } of prep) this.drawLine(ctx, s.color, pts.map((p) => ({ x: p.x, y: p.rawY })), sx, sy, false);
+        ctx.globalAlpha = 1;
+      }
+      for (const { s, pts } of prep) drawn += this.drawLine(ctx, s.color, pts, sx, sy, true);
       ctx.restore();
       this.root.setAttribute("data-points", String(drawn));
       if (this.hoverX !== undefined) this.drawHover(ctx);
@@ -243,13 +285,14 @@ const TLCharts = (() => {
         ctx.fillText(this.view.log ? fmtNum(Math.pow(10, t)) : fmtNum(t), PAD.left - 6, y);
       }
       const time = this.view.xMode === "time";
-      const xt = time ? linearTicks(b.x0, b.x1, 5) : linearTicks(b.x0, b.x1, 6).filter((t) => Number.isInteger(t));
+      const tt = time ? timeTicks(b.x0, b.x1, 6) : null;
+      const xt = time ? tt.ticks : linearTicks(b.x0, b.x1, 6).filter((t) => Number.isInteger(t));
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (const t of xt) {
         const x = Math.round(sx(t)) + 0.5;
         ctx.beginPath(); ctx.moveTo(x, PAD.top); ctx.lineTo(x, h - PAD.bottom); ctx.stroke();
-        ctx.fillText(time ? fmtTime(t, b.x1 - b.x0) : fmtNum(t), x, h - PAD.bottom + 6);
+        ctx.fillText(time ? fmtClock(t, tt.step) : fmtNum(t), x, h - PAD.bottom + 6);
       }
       ctx.strokeStyle = "#9ca3af";
       ctx.beginPath();
@@ -259,7 +302,7 @@ const TLCharts = (() => {
     }
 
     /** Draws one series; gaps at non-finite values; lone points as dots. Returns points drawn. */
-    drawLine(ctx, color, pts, sx, sy) {
+    drawLine(ctx, color, pts, sx, sy, dots) {
       ctx.strokeStyle = color;
       ctx.fillStyle = color;
       ctx.lineWidth = 1.6;
@@ -276,7 +319,7 @@ const TLCharts = (() => {
       }
       ctx.stroke();
       const finite = pts.filter((p) => Number.isFinite(p.y));
-      if (finite.length <= 30) {
+      if (dots && finite.length <= 30) {
         for (const p of finite) {
           ctx.beginPath(); ctx.arc(sx(p.x), sy(p.y), 2.2, 0, 2 * Math.PI); ctx.fill();
         }
@@ -332,7 +375,7 @@ const TLCharts = (() => {
 
     showTip(rows, ref) {
       this.tip.replaceChildren();
-      const head = this.view.xMode === "time" ? new Date(ref.ts).toLocaleString() : `step ${ref.step}`;
+      const head = this.view.xMode === "time" ? `${fmtStamp(ref.ts)} · step ${ref.step}` : `step ${ref.step}`;
       this.tip.appendChild(el("div", "tip-head", head));
       for (const { s, p } of rows) {
         const row = el("div", "tip-row");
