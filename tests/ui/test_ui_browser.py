@@ -229,6 +229,17 @@ def assert_no_alert(driver: Any) -> None:
         driver.switch_to.alert.text  # noqa: B018  (reading it is what raises)
 
 
+def run_report(run_ids: list[str], scenario: Scenario, out: Path) -> Any:
+    """``tracklib report RUN... -o out`` as a user runs it (a subprocess of this checkout)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *sys.path])}
+    return subprocess.run(
+        [sys.executable, "-m", "tracklib", "report", *run_ids,
+         "--tracking-uri", scenario.client.tracking_uri, "-o", str(out)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------- tests
 def test_experiments_runs_and_filter(
     browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
@@ -487,12 +498,7 @@ def test_report_renders_from_file_with_network_off(
     browser: Any, scenario: Scenario, screenshot: Any, tmp_path: Path
 ) -> None:
     out = tmp_path / "report.html"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), *sys.path])}
-    done = subprocess.run(
-        [sys.executable, "-m", "tracklib", "report", *scenario.children[:3],
-         "--tracking-uri", scenario.client.tracking_uri, "-o", str(out)],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+    done = run_report(scenario.children[:3], scenario, out)
     assert done.returncode == 0, done.stderr
     browser.execute_cdp_cmd("Network.enable", {})
     browser.execute_cdp_cmd(
@@ -517,3 +523,19 @@ def test_report_renders_from_file_with_network_off(
             "Network.emulateNetworkConditions",
             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
         )
+
+
+def test_report_with_hostile_values_stays_text(
+    browser: Any, scenario: Scenario, tmp_path: Path
+) -> None:
+    out = tmp_path / "hostile.html"
+    done = run_report([scenario.children[0], scenario.hostile_run], scenario, out)
+    assert done.returncode == 0, done.stderr
+    browser.get(out.as_uri())
+    wait(browser, lambda d: by_testid(d, "compare-params") and drawn(d, "loss") > 0)
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "th.runcol")]
+    assert HOSTILE_IMG in heads
+    rows = {r.get_attribute("data-key"): r for r in by_testid(browser, "param-row")}
+    assert HOSTILE_IMG in rows["payload"].text
+    assert_no_alert(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, 'img[src="x"], img[onerror]') == []
