@@ -713,6 +713,7 @@
       childSec.s.hidden = !data.children.length;
       if (data.children.length) childSec.body.replaceChildren(miniRunsTable(data.children));
       if (!data.metric_keys.length) chartGrid.replaceChildren(el("p", "muted small", "No metrics logged."));
+      else if (!chartByKey.size) chartGrid.replaceChildren();
       for (const k of data.metric_keys) {
         if (!chartByKey.has(k)) chartByKey.set(k, newChart(chartGrid, k));
       }
