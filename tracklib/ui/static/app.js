@@ -245,6 +245,9 @@
     if (!REPORT) navigate(a.getAttribute("href"));
   });
   window.addEventListener("popstate", () => route());
+  document.addEventListener("click", (ev) => {  // an open drop-down closes on a click elsewhere
+    for (const d of document.querySelectorAll("details.dropdown[open]")) if (!d.contains(ev.target)) d.open = false;
+  });
 
   // ------------------------------------------------------------------ experiments page
   async function experimentsPage(g) {
@@ -259,7 +262,9 @@
     const tableWrap = el("div", "table-wrap");
     const t = testid(el("table", "data"), "experiments-table");
     const thr = el("tr");
-    for (const h of ["Name", "ID", "Runs", "Active", "Last activity"]) thr.appendChild(el("th", "", h));
+    for (const h of ["Name", "ID", "Runs", "Active", "Last activity"]) {
+      thr.appendChild(el("th", h === "Runs" || h === "Active" ? "num" : "", h));
+    }
     t.appendChild(el("thead")).appendChild(thr);
     const tb = t.appendChild(el("tbody"));
     const fill = (exps) => {
@@ -778,7 +783,7 @@
   function miniRunsTable(runs) {
     const t = el("table", "data");
     const hr = t.appendChild(el("thead")).appendChild(el("tr"));
-    for (const h of ["Name", "Status", "Start", "Duration"]) hr.appendChild(el("th", "", h));
+    for (const h of ["Name", "Status", "Start", "Duration"]) hr.appendChild(el("th", h === "Duration" ? "num" : "", h));
     const tb = t.appendChild(el("tbody"));
     for (const r of runs) {
       const tr = tb.appendChild(el("tr"));
