@@ -81,6 +81,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"tracklib ui: {server.url}", flush=True)
+    # Counting every experiment's runs fills the search summary caches while the browser
+    # starts, so its first runs page is answered from them.
+    threading.Thread(target=_warm, args=(server,), daemon=True).start()
     if not args.no_browser:
         threading.Thread(target=_open_browser, args=(server.url,), daemon=True).start()
     try:
@@ -127,6 +130,11 @@ def _bind(factory: Any, client: Any, host: str, port: int | None) -> Any:
             f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Try another --port "
             "(0 picks a free one) or --host."
         ) from None
+
+
+def _warm(server: Any) -> None:
+    with contextlib.suppress(Exception):  # best effort: a request will say what is wrong
+        server.api.experiments({})
 
 
 def _open_browser(url: str) -> None:
