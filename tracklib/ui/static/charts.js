@@ -327,15 +327,15 @@ const TLCharts = (() => {
       return drawn;
     }
 
+    /** The point nearest to x; a scan, since by wall time the points (sorted by step) need
+     * not be in order, and a series holds at most a few thousand points. */
     nearest(pts, x) {
-      let lo = 0, hi = pts.length - 1;
-      if (hi < 0) return null;
-      while (lo < hi) {  // points are sorted by step (and by time within a step)
-        const mid = (lo + hi) >> 1;
-        if (pts[mid].x < x) lo = mid + 1; else hi = mid;
+      let best = null, dist = Infinity;
+      for (const p of pts) {
+        const d = Math.abs(p.x - x);
+        if (d < dist) { dist = d; best = p; }
       }
-      if (lo > 0 && Math.abs(pts[lo - 1].x - x) <= Math.abs(pts[lo].x - x)) lo--;
-      return pts[lo];
+      return best;
     }
 
     hover(ev) {
