@@ -17,6 +17,7 @@ from tracklib.entities import Run
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError, TracklibError
 from tracklib.ui import environment, files, views
 from tracklib.ui.history import DEFAULT_POINTS, MAX_POINTS, HistoryReader
+from tracklib.ui.runreader import RunReader
 
 Query = Mapping[str, Sequence[str]]
 MAX_RUNS = 50000  # MLflow's largest search page
@@ -59,6 +60,7 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
         self.histories = HistoryReader(client)
+        self.runs_read = RunReader(client)
         self._routes: list[tuple[re.Pattern[str], Callable[..., dict[str, Any]]]] = [
             (re.compile(r"/api/health"), self.health),
             (re.compile(r"/api/experiments"), self.experiments),
@@ -134,7 +136,7 @@ class Api:
 
     def run(self, query: Query, run_id: str) -> dict[str, Any]:
         """One run in detail, its experiment's name and its child runs."""
-        run = self.client.get_run(run_id)
+        run = self.runs_read.get_run(run_id)
         experiment_id = run.info.experiment_id
         try:
             name = self.client.get_experiment(experiment_id).name
@@ -189,7 +191,7 @@ class Api:
                 f"Compare takes {MIN_COMPARE} to {MAX_COMPARE} distinct run ids "
                 f"(?runs=ID,ID,...); got {len(ids)}.",
             )
-        runs = [self.client.get_run(run_id) for run_id in ids]
+        runs = [self.runs_read.get_run(run_id) for run_id in ids]
         return compare_json(self.client, runs)
 
 
