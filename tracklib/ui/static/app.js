@@ -16,6 +16,7 @@
     "toml", "sh", "svg", "xml", "html", "js", "css", "out", "err", "rst", "ipynb", "jsonl", "conf"];
   const app = document.getElementById("app");
   const crumbs = document.getElementById("crumbs");
+  const topRight = document.getElementById("topbar-right");
   const REPORT = loadReport();
   let gen = 0;             // page generation: async work of a page left behind stops itself
   let timers = [];
@@ -146,6 +147,16 @@
     requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
   }
 
+  /** The top bar says when the page is following RUNNING runs by itself. */
+  function setLive(on) {
+    if (!topRight) return;
+    if (!on) { topRight.replaceChildren(); return; }
+    if (topRight.childElementCount) return;
+    const s = testid(el("span", "live-note"), "live-note");
+    s.append(el("span", "live-dot"), document.createTextNode(` live: refreshing every ${REFRESH_MS / 1000} s`));
+    topRight.appendChild(s);
+  }
+
   function every(ms, fn) {
     const g = gen;
     let busy = false;
@@ -224,6 +235,7 @@
     gen++;
     timers.forEach(clearInterval);
     timers = [];
+    setLive(false);
     charts.forEach((c) => c.destroy());
     charts = [];
     const u = new URL(url || `${location.pathname}${location.search}`, "http://x");
@@ -490,6 +502,7 @@
         }), cmpBtn);
       }
       count.textContent = `${data.runs.length}${data.truncated ? "+" : ""} runs`;
+      setLive(data.runs.some((r) => r.status === "RUNNING"));
       note.textContent = data.truncated ? "Showing the first 1000 matching runs; narrow the filter to see others." : "";
       const known = new Set(data.runs.map((r) => r.run_id));
       for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
@@ -642,7 +655,7 @@
   function chartToolbar() {
     const bar = testid(el("div", "chart-toolbar"), "chart-toolbar");
     const seg = el("div", "seg");
-    for (const [mode, label] of [["step", "Step"], ["time", "Wall time"]]) {
+    for (const [mode, label] of [["step", "Step"], ["relative", "Relative time"], ["time", "Wall time"]]) {
       const b = testid(el("button", view.xMode === mode ? "on" : "", label), `x-${mode}`);
       b.type = "button";
       b.addEventListener("click", () => {
@@ -714,6 +727,7 @@
         { text: data.experiment.name, href: `/experiments/${enc(data.experiment.experiment_id)}` },
         { text: r.run_name || r.run_id }]);
       renderRunHead(head, data);
+      setLive(r.status === "RUNNING");
       renderOverview(overview, r);
       childSec.s.hidden = !data.children.length;
       if (data.children.length) childSec.body.replaceChildren(miniRunsTable(data.children));

@@ -2,7 +2,8 @@
  *
  * TLCharts.create(parent, {title}) -> chart with
  *   .setSeries([{id, name, color, points: [[step, ts_ms, value], ...]}])
- *   .setOptions({xMode: "step"|"time", log: bool, smoothing: 0..0.99})
+ *   .setOptions({xMode: "step"|"time"|"relative", log: bool, smoothing: 0..0.99})
+ * ("relative": time since the series' first point, so runs started at different times line up)
  * Hover shows the nearest point of every visible series; clicking a legend entry hides or
  * shows its series. The chart element carries data-points = number of points drawn, so tests
  * (and the report) can check that something was really drawn.
@@ -86,6 +87,22 @@ const TLCharts = (() => {
     const out = [];
     for (let t = Math.ceil((lo - offset) / step) * step + offset; t <= hi; t += step) out.push(t);
     return { ticks: out, step };
+  }
+
+  /** Ticks for a duration axis (ms since the start), at round durations. */
+  function spanTicks(lo, hi, count) {
+    const step = TIME_STEPS.find((st) => (hi - lo) / st <= count) || TIME_STEPS[TIME_STEPS.length - 1];
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) out.push(t);
+    return { ticks: out, step };
+  }
+
+  function fmtSpan(ms) {
+    const s = Math.round(ms / 1000);
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return s % 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s / 60}m`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ""}`;
+    return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? `${Math.floor((s % 86400) / 3600)}h` : ""}`;
   }
 
   function fmtClock(ms, step) {
@@ -199,8 +216,10 @@ const TLCharts = (() => {
         const ys = smooth(s.pts.map((p) => p[2]), v.smoothing);
         const pts = [];
         const tf = (y) => (v.log ? (y > 0 ? Math.log10(y) : NaN) : y);
+        const t0 = s.pts.reduce((m, p) => Math.min(m, p[1]), Infinity);
         for (let i = 0; i < s.pts.length; i++) {
-          const x = v.xMode === "time" ? s.pts[i][1] : s.pts[i][0];
+          const x = v.xMode === "time" ? s.pts[i][1]
+            : v.xMode === "relative" ? s.pts[i][1] - t0 : s.pts[i][0];
           const raw = s.pts[i][2];
           pts.push({ x, y: tf(ys[i]), rawY: tf(raw), raw, step: s.pts[i][0], ts: s.pts[i][1] });
         }
@@ -284,15 +303,17 @@ const TLCharts = (() => {
         ctx.beginPath(); ctx.moveTo(PAD.left, y); ctx.lineTo(w - PAD.right, y); ctx.stroke();
         ctx.fillText(this.view.log ? fmtNum(Math.pow(10, t)) : fmtNum(t), PAD.left - 6, y);
       }
-      const time = this.view.xMode === "time";
-      const tt = time ? timeTicks(b.x0, b.x1, 6) : null;
+      const mode = this.view.xMode;
+      const time = mode === "time" || mode === "relative";
+      const tt = mode === "time" ? timeTicks(b.x0, b.x1, 6) : mode === "relative" ? spanTicks(b.x0, b.x1, 6) : null;
       const xt = time ? tt.ticks : linearTicks(b.x0, b.x1, 6).filter((t) => Number.isInteger(t));
       ctx.textAlign = "center";
       ctx.textBaseline = "top";
       for (const t of xt) {
         const x = Math.round(sx(t)) + 0.5;
         ctx.beginPath(); ctx.moveTo(x, PAD.top); ctx.lineTo(x, h - PAD.bottom); ctx.stroke();
-        ctx.fillText(time ? fmtClock(t, tt.step) : fmtNum(t), x, h - PAD.bottom + 6);
+        const label = mode === "time" ? fmtClock(t, tt.step) : mode === "relative" ? fmtSpan(t) : fmtNum(t);
+        ctx.fillText(label, x, h - PAD.bottom + 6);
       }
       ctx.strokeStyle = "#9ca3af";
       ctx.beginPath();
@@ -375,7 +396,9 @@ const TLCharts = (() => {
 
     showTip(rows, ref) {
       this.tip.replaceChildren();
-      const head = this.view.xMode === "time" ? `${fmtStamp(ref.ts)} · step ${ref.step}` : `step ${ref.step}`;
+      const mode = this.view.xMode;
+      const head = mode === "time" ? `${fmtStamp(ref.ts)} · step ${ref.step}`
+        : mode === "relative" ? `${fmtSpan(ref.x)} · step ${ref.step}` : `step ${ref.step}`;
       this.tip.appendChild(el("div", "tip-head", head));
       for (const { s, p } of rows) {
         const row = el("div", "tip-row");
