@@ -101,15 +101,25 @@ class RunReader:
 def _best_point(key: str, data: bytes) -> _Best | None:
     """The largest (step, timestamp, value) of complete metric lines.
 
+    Only the steps are converted for every line (then the few lines at the largest step):
+    a malformed timestamp or value elsewhere goes unnoticed here, where the store would
+    refuse the file; the run page shows what it can.
+
     Raises:
-        StoreError: A line is malformed.
+        StoreError: A line at the largest step, or the line layout, is malformed.
     """
     fields = data.split()
     if fields and len(fields) == 3 * data.count(b"\n"):
         try:
-            steps = map(int, fields[2::3])
-            times = map(int, fields[0::3])
-            return max(zip(steps, times, map(float, fields[1::3]), strict=True))
+            steps = list(map(int, fields[2::3]))
+            top = max(steps)
+            first = steps.index(top)
+            rows = (
+                [first]
+                if steps.count(top) == 1
+                else [i for i in range(first, len(steps)) if steps[i] == top]
+            )
+            return max((top, int(fields[3 * i]), float(fields[3 * i + 1])) for i in rows)
         except ValueError:
             pass  # the general parser names the bad line
     points = parse_metric_lines(key, data)
