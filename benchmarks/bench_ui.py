@@ -229,6 +229,8 @@ def compare(args: argparse.Namespace, store: Path, experiment_id: str, long_run:
         print(f"{'run list: bytes sent':<46}{len(o_reply.content):>20,}"
               f"{len(t_reply.content):>22,}")  # fmt: skip
         chart(args, (ours, ours_base, og), (theirs, base, tg), long_run, key)
+        print("\nstart-up CPU: all the server's processes used until the row was printed "
+              "(tracklib ui: with warming its search cache in the background)")  # fmt: skip
     finally:
         ours_proc.send_signal(signal.SIGINT)  # as Ctrl-C
         ours_proc.wait(timeout=20)
