@@ -10,6 +10,7 @@ import http.client
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -193,3 +194,13 @@ def test_hostile_values_are_escaped_json(ui: UIServer, store: ui_store.Store) ->
         strings = _strings(json.loads(body))
         for value in ui_store.HOSTILE:
             assert value in strings  # the same text comes back, only escaped
+
+
+def test_artifact_name_cannot_inject_a_header(ui: UIServer, store: ui_store.Store) -> None:
+    target = f"/api/runs/{store.hostile}/artifact?path={quote(ui_store.EVIL_NAME)}"
+    status, headers, body = authed(ui, target)
+    assert status == 200 and body == b"x\n"
+    assert "X-Injected" not in headers
+    disposition = headers["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition
+    assert disposition.endswith("filename*=UTF-8''" + quote(ui_store.EVIL_NAME, safe=""))

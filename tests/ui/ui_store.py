@@ -21,6 +21,7 @@ PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f80f0000010101005c5e6a8c0000000049454e44ae426082"
 )
 SPIKE = 1000.0
+EVIL_NAME = 'evil"\r\nX-Injected: 1;.bin'  # a file name that tries to add a header
 
 
 @dataclass
@@ -104,6 +105,7 @@ def _hostile(client: Client, store: Store, root: Path) -> None:
     png.write_bytes(PNG)
     client.log_artifact(run_id, png, "images")
     client.log_text(run_id, "x\n", "page.html")
+    client.log_text(run_id, "x\n", EVIL_NAME)
     artifacts = client.download_artifacts(run_id, "")
     # Planted after logging, as an attacker with write access to the store would.
     os.symlink(store.secret, os.path.join(artifacts, "leak.txt"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -23,7 +24,7 @@ import threading
 from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tracklib.client import Client
 from tracklib.errors import TracklibError
@@ -243,8 +244,7 @@ class Handler(BaseHTTPRequestHandler):
                 kind, attach = files.content_type(path)
                 headers = {"Content-Type": kind, "Content-Length": str(size)}
                 if attach or (query.get("download") or ["0"])[-1] not in ("", "0"):
-                    name = os.path.basename(path).replace('"', "_")
-                    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+                    headers["Content-Disposition"] = _attachment(path)
                 self._start(200, headers)
                 if not head:
                     shutil.copyfileobj(f, self.wfile)
@@ -296,3 +296,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def _error(status: int, code: str, message: str) -> dict[str, Any]:
     return ApiError(status, code, message).json()
+
+
+def _attachment(path: str) -> str:
+    """A Content-Disposition for a download; the name cannot break out of the header (an
+    artifact may be named with quotes or line breaks), the exact name goes in ``filename*``.
+    """
+    name = os.path.basename(path)
+    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", name) or "artifact"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
