@@ -302,13 +302,18 @@
         tb.appendChild(tr).appendChild(td);
       }
     };
+    let sig = JSON.stringify(data.experiments);
     fill(data.experiments);
     tableWrap.appendChild(t);
     wrap.appendChild(tableWrap);
     app.replaceChildren(wrap);
     every(REFRESH_MS, async () => {
       const d = await api("/api/experiments");
-      if (g === gen) fill(d.experiments);
+      const next = JSON.stringify(d.experiments);
+      if (g === gen && next !== sig) {
+        sig = next;
+        fill(d.experiments);
+      }
     });
   }
 
@@ -485,6 +490,9 @@
         return;
       }
       if (g !== gen) return;
+      const sig = JSON.stringify(data);
+      if (sig === state.sig) return;  // nothing new: keep the DOM (and what the user points at)
+      state.sig = sig;
       data.param_keys.sort(natural.compare);  // p2 before p10
       data.metric_keys.sort(natural.compare);
       fb.err.hidden = true;
@@ -752,8 +760,10 @@
       if (data.run.status !== "RUNNING") return;
       const next = await api(`/api/runs/${enc(runId)}`);
       if (g !== gen) return;
-      data = next;
-      paint();
+      if (JSON.stringify(next) !== JSON.stringify(data)) {
+        data = next;
+        paint();
+      } else renderRunHead(head, data);  // the duration still grows
       await loadHistories();
     });
   }
