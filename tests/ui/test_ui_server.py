@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -372,7 +373,12 @@ def test_over_a_remote_mlflow_server(mlflow_server: MlflowServer, tmp_path: Path
         params=[tracklib.Param("p", "1")],
     )
     client.log_text(run_id, "remote text", "dir/a.txt")
+    with tracklib.start_run(capture_env=True) as local:  # a snapshot to copy over
+        pass
+    local_env = Path(Client().download_artifacts(local.info.run_id, "environment"))
+    client.log_artifacts(run_id, local_env, "environment")
     client.set_terminated(run_id)
+    temp_before = set(Path(tempfile.gettempdir()).glob("tracklib-*"))
     srv = server.start(mlflow_server.url)
     try:
         http = requests.Session()
@@ -389,6 +395,12 @@ def test_over_a_remote_mlflow_server(mlflow_server: MlflowServer, tmp_path: Path
             f"{srv.base}/api/runs/{run_id}/artifact", params={"path": "dir/a.txt"}, timeout=10
         )
         assert body.content == b"remote text"
+        for _ in range(2):
+            env = get(http, srv, f"/api/runs/{run_id}/environment")
+            assert env["available"] is True
+            assert env["requirements"] == (local_env / "requirements.txt").read_text()
+        new = set(Path(tempfile.gettempdir()).glob("tracklib-*")) - temp_before
+        assert not [d for d in new if (d / "environment").is_dir()]  # the copies were removed
         escape = http.get(
             f"{srv.base}/api/runs/{run_id}/artifact", params={"path": "../../x"}, timeout=10
         )

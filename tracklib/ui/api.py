@@ -61,6 +61,7 @@ class Api:
         self.client = client
         self.histories = HistoryReader(client)
         self.runs_read = RunReader(client)
+        self.environments = environment.Environments(client)
         self._routes: list[tuple[re.Pattern[str], Callable[..., dict[str, Any]]]] = [
             (re.compile(r"/api/health"), self.health),
             (re.compile(r"/api/experiments"), self.experiments),
@@ -175,7 +176,7 @@ class Api:
 
     def environment(self, query: Query, run_id: str) -> dict[str, Any]:
         """The run's environment snapshot (``available: false`` when none was recorded)."""
-        return environment.environment_json(self.client, run_id)
+        return self.environments.environment_json(run_id)
 
     def compare(self, query: Query) -> dict[str, Any]:
         """2 to 20 runs side by side, with the params that differ and the environment diffs.
@@ -192,17 +193,17 @@ class Api:
                 f"(?runs=ID,ID,...); got {len(ids)}.",
             )
         runs = [self.runs_read.get_run(run_id) for run_id in ids]
-        return compare_json(self.client, runs)
+        return compare_json(runs, self.environments)
 
 
-def compare_json(client: Client, runs: Sequence[Run]) -> dict[str, Any]:
+def compare_json(runs: Sequence[Run], environments: environment.Environments) -> dict[str, Any]:
     """The ``/api/compare`` answer for runs already read."""
     return {
         "runs": [views.run_summary(r) for r in runs],
         "param_keys": views.key_union(runs, "params"),
         "metric_keys": views.key_union(runs, "metrics"),
         "differing_params": views.differing_params(runs),
-        "env_diff": environment.env_diffs(client, runs),
+        "env_diff": environments.env_diffs(runs),
     }
 
 

@@ -19,6 +19,7 @@ from tracklib.client import Client
 from tracklib.entities import Run
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError
 from tracklib.ui import api, views
+from tracklib.ui.environment import Environments
 from tracklib.ui.history import DEFAULT_POINTS, HistoryReader
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
@@ -68,7 +69,9 @@ def report_data(client: Client, runs: Sequence[Run]) -> dict[str, Any]:
         StoreError: A metric file is malformed.
     """
     ids = ",".join(r.info.run_id for r in runs)
-    responses: dict[str, Any] = {f"/api/compare?runs={ids}": api.compare_json(client, runs)}
+    responses: dict[str, Any] = {
+        f"/api/compare?runs={ids}": api.compare_json(runs, Environments(client))
+    }
     reader = HistoryReader(client)
     for run in runs:
         run_id = run.info.run_id
