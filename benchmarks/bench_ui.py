@@ -262,6 +262,17 @@ def chart(args: argparse.Namespace, ours: Server, theirs: Server, long_run: str,
                               params={"run_id": long_run, "metric_key": key}, timeout=600),
     )  # fmt: skip
     bulk_sent = len(bulk_reply.json().get("metrics", []))
+    r_first, r_best, _ = first_and_best(
+        args.repeat, ours[2], lambda: ours[0].get(f"{ours[1]}/api/runs/{long_run}", timeout=120)
+    )
+    m_first, m_best, _ = first_and_best(
+        args.repeat, theirs[2],
+        lambda: theirs[0].get(f"{theirs[1]}/api/2.0/mlflow/runs/get", timeout=300,
+                              params={"run_id": long_run}),
+    )  # fmt: skip
+    print(f"\nthe run holding a {args.points:,}-point metric (its run page's first request)")
+    row("one run: first call", r_first, m_first)
+    row("one run: best of the next calls", r_best, m_best)
     print(f"\nchart of a {args.points:,}-point metric")
     row(f"/history ({sent} pts) vs bulk-interval ({bulk_sent})", first, bulk)
     row("  /history: best of the next calls", best, None)
