@@ -67,6 +67,7 @@ def test_no_token_is_403(ui: UIServer, target: str) -> None:
         ({"Cookie": f"{COOKIE}=wrong"}, ""),
         ({"Cookie": "other=1"}, ""),
         ({"Cookie": f"{COOKIE}="}, "?token="),
+        ({"Cookie": f"{COOKIE}=%C3%A9"}, "?token=%C3%A9"),  # non-ASCII: still a plain 403
     ],
 )
 def test_wrong_token_or_cookie_is_403(ui: UIServer, headers: dict[str, str], query: str) -> None:

@@ -198,7 +198,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(403, _error(403, "FORBIDDEN_HOST", "Unknown Host header."), head)
             return
         given = (query.get("token") or [""])[-1]
-        from_query = bool(given) and hmac.compare_digest(given, self.server.token)
+        from_query = bool(given) and _same(given, self.server.token)
         if not (from_query or self._cookie_ok()):
             message = "Open the URL tracklib ui printed (it carries ?token=...)."
             self._send_json(403, _error(403, "FORBIDDEN", message), head)
@@ -219,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         except cookies.CookieError:
             return False
         morsel = jar.get(COOKIE)
-        return morsel is not None and hmac.compare_digest(morsel.value, self.server.token)
+        return morsel is not None and _same(morsel.value, self.server.token)
 
     def _api(self, path: str, query: dict[str, list[str]], head: bool) -> None:
         if path.startswith("/api/runs/") and path.endswith("/artifact"):
@@ -292,6 +292,11 @@ class Handler(BaseHTTPRequestHandler):
                 "Set-Cookie", f"{COOKIE}={self.server.token}; HttpOnly; SameSite=Strict; Path=/"
             )
         self.end_headers()
+
+
+def _same(given: str, token: str) -> bool:
+    """Constant-time comparison; as bytes, since compare_digest refuses non-ASCII text."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
 
 
 def _error(status: int, code: str, message: str) -> dict[str, Any]:
