@@ -162,6 +162,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "tracklib-ui"
     sys_version = ""
     _set_cookie = False
+    _started = False  # whether this request's status line went out
     timeout = 120  # seconds an idle keep-alive connection may hold its thread
 
     def setup(self) -> None:
@@ -191,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method
 
     def _answer(self, head: bool) -> None:
-        self._set_cookie = False
+        self._set_cookie = self._started = False
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         if not _host_ok(self.server, self.headers.get("Host")):
@@ -251,6 +252,10 @@ class Handler(BaseHTTPRequestHandler):
         except TracklibError as exc:
             error = to_api_error(exc)
             self._send_json(error.status, error.json(), head)
+        except Exception as exc:
+            if self._started:  # mid-body: only dropping the connection tells the browser
+                raise
+            self._send_json(500, _error(500, "INTERNAL_ERROR", f"{type(exc).__name__}"), head)
 
     def _static(self, name: str, head: bool) -> None:
         ext = os.path.splitext(name)[1].lower()
@@ -284,6 +289,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def _start(self, status: int, headers: dict[str, str]) -> None:
+        self._started = True
         self.send_response(status)
         for name, value in {**SECURITY_HEADERS, **headers}.items():
             self.send_header(name, value)
