@@ -523,18 +523,18 @@
     });
   }
 
-  function renderRunsTable(state, tableWrap, cmpBtn) {
-    const { data, cols, sort } = state;
-    const t = testid(el("table", "data runs"), "runs-table");
+  /** The runs table's head: fixed columns, then grouped param and metric columns; a click
+   * on a header sorts by it (again: the other way). Returns the select-all checkbox. */
+  function runsHeader(t, state, rerender) {
+    const { cols, sort } = state;
     const thead = t.appendChild(el("thead"));
     const hr = thead.appendChild(el("tr"));
     const hr2 = el("tr", "subhead");
     const all = el("input");
     all.type = "checkbox";
     all.title = "select all shown";
-    const selTh = el("th", "sel");
+    const selTh = hr.appendChild(el("th", "sel"));
     selTh.appendChild(all);
-    hr.appendChild(selTh);
     const grouped = cols.params.length + cols.metrics.length > 0;
     const sortTh = (key, label, cls) => {
       const th = el("th", `sortable ${cls}`);
@@ -544,27 +544,105 @@
       if (sort.key === key) th.appendChild(el("span", "sort-ind", sort.dir > 0 ? " ▲" : " ▼"));
       th.addEventListener("click", () => {
         state.sort = { key, dir: sort.key === key ? -sort.dir : key === "name" ? 1 : -1 };
-        renderRunsTable(state, tableWrap, cmpBtn);
+        rerender();
       });
       return th;
     };
-    for (const [key, label, cls] of [["name", "Name", ""], ["status", "Status", ""], ["start", "Start", ""],
-      ["duration", "Duration", "num"]]) {
-      const th = hr.appendChild(sortTh(key, label, cls));
-      if (grouped) th.rowSpan = 2;
-    }
-    if (grouped) selTh.rowSpan = 2;
+    const fixed = [["name", "Name", ""], ["status", "Status", ""], ["start", "Start", ""], ["duration", "Duration", "num"]];
+    for (const [key, label, cls] of fixed) hr.appendChild(sortTh(key, label, cls)).rowSpan = grouped ? 2 : 1;
+    selTh.rowSpan = grouped ? 2 : 1;
     for (const [kind, keys, label] of [["param", cols.params, "Parameters"], ["metric", cols.metrics, "Metrics"]]) {
       if (!keys.length) continue;
-      const g = el("th", `group group-${kind}`, label);
-      g.colSpan = keys.length;
-      hr.appendChild(g);
-      keys.forEach((k, i) => hr2.appendChild(sortTh(`${kind}:${k}`, k, `col-${kind}${i === 0 ? " first" : ""}${kind === "metric" ? " num" : ""}`)));
+      hr.appendChild(el("th", `group group-${kind}`, label)).colSpan = keys.length;
+      keys.forEach((k, i) => {
+        const cls = `col-${kind}${i === 0 ? " first" : ""}${kind === "metric" ? " num" : ""}`;
+        hr2.appendChild(sortTh(`${kind}:${k}`, k, cls));
+      });
     }
     if (grouped) thead.appendChild(hr2);
-    const columns = 4 + cols.params.length + cols.metrics.length;
+    return all;
+  }
+
+  /** One run's row: checkbox, name (indented under its parent, with the collapse toggle of its
+   * children), status, start, duration, chosen params and metrics. */
+  function runRow({ r, depth, nkids }, state, onSelect, rerender) {
+    const tr = testid(el("tr", depth ? "child" : ""), "run-row");
+    tr.setAttribute("data-run-id", r.run_id);
+    const cb = testid(el("input"), "run-checkbox");
+    cb.type = "checkbox";
+    cb.checked = state.selected.has(r.run_id);
+    if (cb.checked) tr.classList.add("selected");
+    cb.addEventListener("change", () => {
+      if (cb.checked) state.selected.add(r.run_id); else state.selected.delete(r.run_id);
+      tr.classList.toggle("selected", cb.checked);
+      onSelect();
+    });
+    const sel = el("td", "sel");
+    sel.appendChild(cb);
+    const name = el("td", "name");
+    if (depth) name.appendChild(el("span", "indent"));
+    if (nkids) {
+      const open = !state.collapsed.has(r.run_id);
+      const tog = testid(el("button", "toggle", `${open ? "▾" : "▸"} ${nkids}`), "toggle-children");
+      tog.type = "button";
+      tog.title = open ? "collapse child runs" : "expand child runs";
+      tog.addEventListener("click", () => {
+        if (open) state.collapsed.add(r.run_id); else state.collapsed.delete(r.run_id);
+        rerender();
+      });
+      name.appendChild(tog);
+    }
+    name.appendChild(link(`/runs/${enc(r.run_id)}`, r.run_name || r.run_id));
+    const st = el("td");
+    st.appendChild(statusPill(r.status));
+    const start = el("td", "muted nowrap", fmtDate(r.start_time));
+    start.title = fmtRel(r.start_time);
+    tr.append(sel, name, st, start, el("td", "num muted", fmtDur(duration(r))));
+    state.cols.params.forEach((k, i) => {
+      const td = el("td", i === 0 ? "param first" : "param", r.params[k] === undefined ? "—" : r.params[k]);
+      td.title = td.textContent;
+      tr.appendChild(td);
+    });
+    state.cols.metrics.forEach((k, i) => {
+      tr.appendChild(el("td", i === 0 ? "num metric first" : "num metric", fmtMetric(r.metrics[k])));
+    });
+    return tr;
+  }
+
+  /** Adds rows to tbody in chunks as the table scrolls: a 1,000-run table is on screen at once
+   * instead of after laying out every row. Returns a function that renders up to n rows. */
+  function chunkedRows(tb, rows, width, makeRow, scroller, state) {
+    let done = 0;
+    const more = el("tr", "more-row");
+    const moreTd = more.appendChild(el("td", "muted small"));
+    moreTd.colSpan = width;
+    const renderUpTo = (limit) => {
+      const frag = document.createDocumentFragment();
+      for (; done < Math.min(limit, rows.length); done++) frag.appendChild(makeRow(rows[done]));
+      tb.insertBefore(frag, more.parentNode ? more : null);
+      state.rendered = done;
+      if (done < rows.length) {
+        moreTd.textContent = `${done} of ${rows.length} runs shown; scroll for more`;
+        if (!more.parentNode) tb.appendChild(more);
+      } else more.remove();
+    };
+    renderUpTo(Math.max(ROW_CHUNK, state.rendered || 0));
+    if (typeof IntersectionObserver !== "undefined" && done < rows.length) {
+      const io = new IntersectionObserver((entries) => {
+        if (entries.some((e) => e.isIntersecting)) renderUpTo(done + ROW_CHUNK);
+        if (done >= rows.length) io.disconnect();
+      }, { root: scroller, rootMargin: "400px" });
+      io.observe(more);
+    }
+  }
+
+  function renderRunsTable(state, tableWrap, cmpBtn) {
+    const rerender = () => renderRunsTable(state, tableWrap, cmpBtn);
+    const t = testid(el("table", "data runs"), "runs-table");
+    const all = runsHeader(t, state, rerender);
+    const width = 5 + state.cols.params.length + state.cols.metrics.length;
     const tb = t.appendChild(el("tbody"));
-    const { top, kids } = groupRuns(data.runs, compareBy(sort.key, sort.dir));
+    const { top, kids } = groupRuns(state.data.runs, compareBy(state.sort.key, state.sort.dir));
     const shown = [];  // every row of the table in display order, rendered yet or not
     const visit = (r, depth) => {
       const children = kids.get(r.run_id) || [];
@@ -579,79 +657,15 @@
       cmpBtn.title = n > 20 ? "compare takes at most 20 runs" : n < 2 ? "pick 2 to 20 runs" : "";
       all.checked = shown.length > 0 && shown.every((x) => state.selected.has(x.r.run_id));
     };
-    const row = ({ r, depth, nkids }) => {
-      const tr = testid(el("tr", depth ? "child" : ""), "run-row");
-      tr.setAttribute("data-run-id", r.run_id);
-      const sel = el("td", "sel");
-      const cb = testid(el("input"), "run-checkbox");
-      cb.type = "checkbox";
-      cb.checked = state.selected.has(r.run_id);
-      cb.addEventListener("change", () => {
-        if (cb.checked) state.selected.add(r.run_id); else state.selected.delete(r.run_id);
-        tr.classList.toggle("selected", cb.checked);
-        updateCompare();
-      });
-      if (cb.checked) tr.classList.add("selected");
-      sel.appendChild(cb);
-      const name = el("td", "name");
-      if (depth) name.appendChild(el("span", "indent"));
-      if (nkids) {
-        const open = !state.collapsed.has(r.run_id);
-        const tog = testid(el("button", "toggle", `${open ? "▾" : "▸"} ${nkids}`), "toggle-children");
-        tog.type = "button";
-        tog.title = open ? "collapse child runs" : "expand child runs";
-        tog.addEventListener("click", () => {
-          if (open) state.collapsed.add(r.run_id); else state.collapsed.delete(r.run_id);
-          renderRunsTable(state, tableWrap, cmpBtn);
-        });
-        name.appendChild(tog);
-      }
-      name.appendChild(link(`/runs/${enc(r.run_id)}`, r.run_name || r.run_id));
-      const st = el("td");
-      st.appendChild(statusPill(r.status));
-      const start = el("td", "muted nowrap", fmtDate(r.start_time));
-      start.title = fmtRel(r.start_time);
-      tr.append(sel, name, st, start, el("td", "num muted", fmtDur(duration(r))));
-      cols.params.forEach((k, i) => {
-        const td = el("td", i === 0 ? "param first" : "param", r.params[k] === undefined ? "—" : r.params[k]);
-        td.title = td.textContent;
-        tr.appendChild(td);
-      });
-      cols.metrics.forEach((k, i) => tr.appendChild(el("td", i === 0 ? "num metric first" : "num metric", fmtMetric(r.metrics[k]))));
-      return tr;
-    };
-    // Rows are added in chunks as the table scrolls: a 1,000-run table is on screen at once
-    // instead of after laying out every row.
-    let done = 0;
-    const more = el("tr", "more-row");
-    const moreTd = more.appendChild(el("td", "muted small"));
-    moreTd.colSpan = columns + 1;
-    const renderUpTo = (limit) => {
-      const frag = document.createDocumentFragment();
-      for (; done < Math.min(limit, shown.length); done++) frag.appendChild(row(shown[done]));
-      tb.insertBefore(frag, more.parentNode ? more : null);
-      state.rendered = done;
-      if (done < shown.length) {
-        moreTd.textContent = `${done} of ${shown.length} runs shown; scroll for more`;
-        if (!more.parentNode) tb.appendChild(more);
-      } else more.remove();
-    };
-    renderUpTo(Math.max(ROW_CHUNK, state.rendered || 0));
-    if (typeof IntersectionObserver !== "undefined" && done < shown.length) {
-      const io = new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting)) renderUpTo(done + ROW_CHUNK);
-        if (done >= shown.length) io.disconnect();
-      }, { root: tableWrap, rootMargin: "400px" });
-      io.observe(more);
-    }
+    chunkedRows(tb, shown, width, (x) => runRow(x, state, updateCompare, rerender), tableWrap, state);
     if (!top.length) {
       const td = el("td", "empty", state.filter ? "No run matches this filter." : "No runs in this experiment.");
-      td.colSpan = columns + 1;
+      td.colSpan = width;
       tb.appendChild(el("tr")).appendChild(td);
     }
     all.addEventListener("change", () => {
       for (const x of shown) if (all.checked) state.selected.add(x.r.run_id); else state.selected.delete(x.r.run_id);
-      renderRunsTable(state, tableWrap, cmpBtn);
+      rerender();
     });
     updateCompare();
     const scroll = [tableWrap.scrollLeft, tableWrap.scrollTop];
