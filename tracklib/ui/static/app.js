@@ -1052,97 +1052,86 @@
     return tr;
   }
 
-  async function comparePage(g, ids) {
-    setCrumbs(REPORT ? [{ text: REPORT.title || "tracklib report" }, { text: `Compare ${ids.length} runs` }]
-      : [{ text: "Experiments", href: "/" }, { text: `Compare ${ids.length} runs` }]);
-    const data = await api(`/api/compare?runs=${ids.map(enc).join(",")}`).catch((e) => e);
-    if (g !== gen) return;
-    if (data instanceof Error) return showError(data);
-    const runs = data.runs;
-    const colors = runs.map((_, i) => TLCharts.PALETTE[i % TLCharts.PALETTE.length]);
-    const wrap = el("div", "compare-page");
-    const head = el("div", "page-head");
-    head.append(el("h1", "", "Compare runs"), el("span", "count", `${runs.length} runs`));
-    wrap.appendChild(head);
+  function compareTable(runs, colors, label, id) {
+    const t = testid(el("table", "data compare"), id);
+    t.style.setProperty("--runs", String(runs.length));
+    t.appendChild(el("thead")).appendChild(runHeaderRow(runs, colors, label));
+    return t;
+  }
 
+  /** Params side by side; rows whose values differ carry class diff (and their cells too). */
+  function compareParams(data, colors) {
     const diff = new Set(data.differing_params);
     const onlyDiff = el("label", "check");
     const od = testid(el("input"), "only-diff");
     od.type = "checkbox";
     onlyDiff.append(od, el("span", "", "Only differences"));
-    const ps = section("Parameters", onlyDiff);
-    const ptw = el("div", "table-wrap");
-    const pt = testid(el("table", "data compare"), "compare-params");
-    pt.style.setProperty("--runs", String(runs.length));
-    pt.appendChild(el("thead")).appendChild(runHeaderRow(runs, colors, "Param"));
-    const ptb = pt.appendChild(el("tbody"));
+    const sec = section("Parameters", onlyDiff);
+    const t = compareTable(data.runs, colors, "Param", "compare-params");
+    const tb = t.appendChild(el("tbody"));
     for (const k of data.param_keys) {
       const tr = testid(el("tr", diff.has(k) ? "diff-row" : ""), "param-row");
       tr.setAttribute("data-key", k);
       tr.appendChild(el("th", "rowhead", k));
-      for (const r of runs) {
-        const v = r.params[k];
-        const td = el("td", diff.has(k) ? "diff" : "", v === undefined ? "—" : v);
+      for (const r of data.runs) {
+        const td = el("td", diff.has(k) ? "diff" : "", r.params[k] === undefined ? "—" : r.params[k]);
         td.title = td.textContent;
         tr.appendChild(td);
       }
-      ptb.appendChild(tr);
+      tb.appendChild(tr);
     }
     od.addEventListener("change", () => {
-      for (const tr of ptb.children) tr.hidden = od.checked && !tr.classList.contains("diff-row");
+      for (const tr of tb.children) tr.hidden = od.checked && !tr.classList.contains("diff-row");
     });
-    ptw.appendChild(pt);
-    ps.body.appendChild(data.param_keys.length ? ptw : el("p", "muted small", "No params."));
-    wrap.appendChild(ps.s);
+    const wrap = el("div", "table-wrap");
+    wrap.appendChild(t);
+    sec.body.appendChild(data.param_keys.length ? wrap : el("p", "muted small", "No params."));
+    return sec.s;
+  }
 
-    const ms = section("Metrics (latest value; best marked)");
-    const mtw = el("div", "table-wrap");
-    const mt = testid(el("table", "data compare"), "compare-metrics");
-    mt.style.setProperty("--runs", String(runs.length));
-    mt.appendChild(el("thead")).appendChild(runHeaderRow(runs, colors, "Metric"));
-    const mtb = mt.appendChild(el("tbody"));
-    const directions = store("tracklib.directions") || {};
-    for (const k of data.metric_keys) {
-      const tr = testid(el("tr"), "metric-row");
-      tr.setAttribute("data-key", k);
-      const th = el("th", "rowhead");
-      const dir = testid(el("button", "dir-toggle"), "direction-toggle");
-      dir.type = "button";
-      th.append(el("span", "", k), dir);
-      tr.appendChild(th);
-      const values = runs.map((r) => (r.metrics[k] === undefined || r.metrics[k] === null ? NaN : TLCharts.num(r.metrics[k])));
-      const cells = runs.map((r) => el("td", "num", fmtMetric(r.metrics[k])));
-      const mark = () => {
-        const lower = (directions[k] || defaultDirection(k)) !== "max";
-        dir.textContent = lower ? "↓ lower is better" : "↑ higher is better";
-        dir.title = "click to switch which direction is better";
-        const best = new Set(bestIndex(values, lower));
-        cells.forEach((td, i) => td.classList.toggle("best", best.has(i)));
-      };
-      dir.addEventListener("click", () => {
-        directions[k] = (directions[k] || defaultDirection(k)) === "max" ? "min" : "max";
-        store("tracklib.directions", directions);
-        mark();
-      });
+  /** One metric's row: latest values, the best marked with class best; the direction that is
+   * better switches per metric and is remembered. */
+  function metricRow(k, runs, directions) {
+    const tr = testid(el("tr"), "metric-row");
+    tr.setAttribute("data-key", k);
+    const th = el("th", "rowhead");
+    const dir = testid(el("button", "dir-toggle"), "direction-toggle");
+    dir.type = "button";
+    dir.title = "click to switch which direction is better";
+    th.append(el("span", "", k), dir);
+    const values = runs.map((r) => (r.metrics[k] === undefined || r.metrics[k] === null ? NaN : TLCharts.num(r.metrics[k])));
+    const cells = runs.map((r) => el("td", "num", fmtMetric(r.metrics[k])));
+    const mark = () => {
+      const lower = (directions[k] || defaultDirection(k)) !== "max";
+      dir.textContent = lower ? "↓ lower is better" : "↑ higher is better";
+      const best = new Set(bestIndex(values, lower));
+      cells.forEach((td, i) => td.classList.toggle("best", best.has(i)));
+    };
+    dir.addEventListener("click", () => {
+      directions[k] = (directions[k] || defaultDirection(k)) === "max" ? "min" : "max";
+      store("tracklib.directions", directions);
       mark();
-      tr.append(...cells);
-      mtb.appendChild(tr);
-    }
-    mtw.appendChild(mt);
-    ms.body.appendChild(data.metric_keys.length ? mtw : el("p", "muted small", "No metrics."));
-    wrap.appendChild(ms.s);
+    });
+    mark();
+    tr.append(th, ...cells);
+    return tr;
+  }
 
-    const cs = section("Curves", chartToolbar());
-    const grid = testid(el("div", "chart-grid"), "charts");
-    cs.body.appendChild(grid);
-    wrap.appendChild(cs.s);
+  function compareMetrics(data, colors) {
+    const sec = section("Metrics (latest value; best marked)");
+    const t = compareTable(data.runs, colors, "Metric", "compare-metrics");
+    const tb = t.appendChild(el("tbody"));
+    const directions = store("tracklib.directions") || {};
+    for (const k of data.metric_keys) tb.appendChild(metricRow(k, data.runs, directions));
+    const wrap = el("div", "table-wrap");
+    wrap.appendChild(t);
+    sec.body.appendChild(data.metric_keys.length ? wrap : el("p", "muted small", "No metrics."));
+    return sec.s;
+  }
 
-    const es = section("Environment difference");
-    es.body.appendChild(envDiff(data.env_diff || [], runs));
-    wrap.appendChild(es.s);
-    app.replaceChildren(wrap);
-
-    await Promise.all(data.metric_keys.map(async (k) => {
+  /** One chart per metric key, a curve per run (a run without the metric has none). */
+  async function compareCurves(g, grid, runs, keys, colors) {
+    await Promise.all(keys.map(async (k) => {
       const chart = newChart(grid, k, { alwaysLegend: true });
       const series = await Promise.all(runs.map(async (r, i) => {
         if (r.metrics[k] === undefined) return null;
@@ -1154,6 +1143,25 @@
       }));
       if (g === gen) chart.setSeries(series.filter(Boolean));
     }));
+  }
+
+  async function comparePage(g, ids) {
+    setCrumbs(REPORT ? [{ text: REPORT.title || "tracklib report" }, { text: `Compare ${ids.length} runs` }]
+      : [{ text: "Experiments", href: "/" }, { text: `Compare ${ids.length} runs` }]);
+    const data = await api(`/api/compare?runs=${ids.map(enc).join(",")}`).catch((e) => e);
+    if (g !== gen) return;
+    if (data instanceof Error) return showError(data);
+    const colors = data.runs.map((_, i) => TLCharts.PALETTE[i % TLCharts.PALETTE.length]);
+    const head = el("div", "page-head");
+    head.append(el("h1", "", "Compare runs"), el("span", "count", `${data.runs.length} runs`));
+    const cs = section("Curves", chartToolbar());
+    const grid = cs.body.appendChild(testid(el("div", "chart-grid"), "charts"));
+    const es = section("Environment difference");
+    es.body.appendChild(envDiff(data.env_diff || [], data.runs));
+    const wrap = el("div", "compare-page");
+    wrap.append(head, compareParams(data, colors), compareMetrics(data, colors), cs.s, es.s);
+    app.replaceChildren(wrap);
+    await compareCurves(g, grid, data.runs, data.metric_keys, colors);
     if (g === gen) markPainted("tracklib:compare-drawn");
   }
 
