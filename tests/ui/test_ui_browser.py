@@ -314,7 +314,14 @@ def test_experiments_runs_and_filter(
     assert caret.text.splitlines()[0] == broken
     screenshot("filter-error")
 
-    browser.back()  # the last good filter, then the unfiltered list
+    box = by_testid(browser, "filter-input")[0]  # fixed again: the error goes, rows come back
+    box.clear()
+    box.send_keys('params.lr = "0.01" and metrics.loss < 1', Keys.ENTER)
+    wait(browser, lambda d: not by_testid(d, "filter-error")[0].is_displayed())
+    assert {r.get_attribute("data-run-id") for r in run_rows(browser)} == expected
+
+    browser.back()  # the broken filter, the last good one, then the unfiltered list
+    browser.back()
     browser.back()
     wait(browser, lambda d: len(run_rows(d)) == 6)
 

@@ -439,83 +439,80 @@
     return d;
   }
 
-  async function runsPage(g, expId, params) {
-    const state = {
-      filter: params.get("filter") || "",
-      sort: { key: "start", dir: -1 },
-      collapsed: new Set(),
-      selected: new Set(),
-      data: null,
-      cols: null,
+  /** The page's parts that outlive a reload of its data. */
+  function runsShell(state, expId, onFilter) {
+    const ui = {
+      title: el("h1", "", "Runs"),
+      count: el("span", "count"),
+      tools: el("div", "page-tools"),
+      cmpBtn: testid(el("button", "btn btn-primary", "Compare"), "compare-button"),
+      note: el("div", "muted small note"),
+      tableWrap: el("div", "table-wrap tall"),
+      fb: filterBar(state, onFilter),
     };
-    setCrumbs([{ text: "Experiments", href: "/" }, { text: `Experiment ${expId}` }]);
-    const wrap = el("div");
+    ui.cmpBtn.disabled = true;
+    ui.cmpBtn.addEventListener("click", () => navigate(`/compare?runs=${[...state.selected].map(enc).join(",")}`));
     const head = el("div", "page-head");
-    const title = el("h1", "", "Runs");
-    const count = el("span", "count");
-    const tools = el("div", "page-tools");
-    const cmpBtn = testid(el("button", "btn btn-primary", "Compare"), "compare-button");
-    cmpBtn.disabled = true;
-    cmpBtn.addEventListener("click", () => {
-      navigate(`/compare?runs=${[...state.selected].map(enc).join(",")}`);
-    });
-    head.append(title, count, tools);
-    const fb = filterBar(state, (expr) => {
+    head.append(ui.title, ui.count, ui.tools);
+    const wrap = el("div");
+    wrap.append(head, ui.fb.bar, ui.note, ui.tableWrap);
+    app.replaceChildren(wrap);
+    return ui;
+  }
+
+  /** Shows a new answer of the runs endpoint; the first one also names the page. */
+  function showRuns(state, ui, expId, data) {
+    data.param_keys.sort(natural.compare);  // p2 before p10
+    data.metric_keys.sort(natural.compare);
+    ui.fb.err.hidden = true;
+    const first = !state.data;
+    if (first) performance.mark("tracklib:runs-data");
+    state.data = data;
+    const render = () => renderRunsTable(state, ui.tableWrap, ui.cmpBtn);
+    if (first) {
+      ui.title.textContent = data.experiment.name;
+      setCrumbs([{ text: "Experiments", href: "/" }, { text: data.experiment.name }]);
+      state.cols = store(`tracklib.cols.${expId}`) || defaultColumns(data);
+      ui.tools.replaceChildren(columnChooser(data, state.cols, () => {
+        store(`tracklib.cols.${expId}`, state.cols);
+        render();
+      }), ui.cmpBtn);
+    }
+    ui.count.textContent = `${data.runs.length}${data.truncated ? "+" : ""} runs`;
+    setLive(data.runs.some((r) => r.status === "RUNNING"));
+    ui.note.textContent = data.truncated ? "Showing the first 1000 matching runs; narrow the filter to see others." : "";
+    const known = new Set(data.runs.map((r) => r.run_id));
+    for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
+    render();
+    if (first) markPainted("tracklib:runs-rendered");
+  }
+
+  async function runsPage(g, expId, params) {
+    const state = { filter: params.get("filter") || "", sort: { key: "start", dir: -1 },
+      collapsed: new Set(), selected: new Set(), data: null, cols: null, sig: "" };
+    setCrumbs([{ text: "Experiments", href: "/" }, { text: `Experiment ${expId}` }]);
+    const ui = runsShell(state, expId, (expr) => {
       state.filter = expr;
-      const q = expr ? `?filter=${enc(expr)}` : "";
-      history.pushState(null, "", `/experiments/${enc(expId)}${q}`);
+      history.pushState(null, "", `/experiments/${enc(expId)}${expr ? `?filter=${enc(expr)}` : ""}`);
       load(true);
     });
-    const note = el("div", "muted small note");
-    const tableWrap = el("div", "table-wrap tall");
-    wrap.append(head, fb.bar, note, tableWrap);
-    app.replaceChildren(wrap);
-
-    const render = () => renderRunsTable(state, tableWrap, cmpBtn);
-
     async function load(userAction) {
-      const q = `filter=${enc(state.filter)}&max_results=1000`;
       let data;
       try {
-        data = await api(`/api/experiments/${enc(expId)}/runs?${q}`);
+        data = await api(`/api/experiments/${enc(expId)}/runs?filter=${enc(state.filter)}&max_results=1000`);
       } catch (e) {
         if (g !== gen) return;
-        if (e.code === "INVALID_FILTER" || e.status === 400) {
-          showFilterError(fb.err, state.filter, e);
-          if (state.data) note.textContent = "The table still shows the last valid filter's runs.";
-          if (userAction) fb.input.focus();
-          return;
-        }
-        if (!state.data) showError(e);
+        if (e.code !== "INVALID_FILTER" && e.status !== 400) { if (!state.data) showError(e); return; }
+        showFilterError(ui.fb.err, state.filter, e);
+        state.sig = "";  // the next valid answer is shown even if it is the same as before
+        if (state.data) ui.note.textContent = "The table still shows the last valid filter's runs.";
+        if (userAction) ui.fb.input.focus();
         return;
       }
-      if (g !== gen) return;
       const sig = JSON.stringify(data);
-      if (sig === state.sig) return;  // nothing new: keep the DOM (and what the user points at)
+      if (g !== gen || sig === state.sig) return;  // nothing new: keep the DOM (and what the user points at)
       state.sig = sig;
-      data.param_keys.sort(natural.compare);  // p2 before p10
-      data.metric_keys.sort(natural.compare);
-      fb.err.hidden = true;
-      const first = !state.data;
-      if (first) performance.mark("tracklib:runs-data");
-      state.data = data;
-      if (first) {
-        const x = data.experiment;
-        title.textContent = x.name;
-        setCrumbs([{ text: "Experiments", href: "/" }, { text: x.name }]);
-        state.cols = store(`tracklib.cols.${expId}`) || defaultColumns(data);
-        tools.replaceChildren(columnChooser(data, state.cols, () => {
-          store(`tracklib.cols.${expId}`, state.cols);
-          render();
-        }), cmpBtn);
-      }
-      count.textContent = `${data.runs.length}${data.truncated ? "+" : ""} runs`;
-      setLive(data.runs.some((r) => r.status === "RUNNING"));
-      note.textContent = data.truncated ? "Showing the first 1000 matching runs; narrow the filter to see others." : "";
-      const known = new Set(data.runs.map((r) => r.run_id));
-      for (const id of [...state.selected]) if (!known.has(id)) state.selected.delete(id);
-      render();
-      if (first) markPainted("tracklib:runs-rendered");
+      showRuns(state, ui, expId, data);
     }
     await load(false);
     every(REFRESH_MS, async () => {
