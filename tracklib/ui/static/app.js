@@ -262,57 +262,58 @@
   });
 
   // ------------------------------------------------------------------ experiments page
+  function experimentRow(x) {
+    const tr = testid(el("tr"), "experiment-row");
+    tr.setAttribute("data-experiment-id", x.experiment_id);
+    const name = el("td", "name");
+    name.appendChild(link(`/experiments/${enc(x.experiment_id)}`, x.name));
+    const active = el("td", "num");
+    if (x.active_runs > 0) active.append(el("span", "live-dot"), document.createTextNode(` ${x.active_runs}`));
+    else active.textContent = "0";
+    const last = el("td", "muted", fmtRel(x.last_activity));
+    last.title = fmtDate(x.last_activity);
+    tr.append(name, el("td", "mono muted", x.experiment_id), el("td", "num", x.run_count), active, last);
+    return tr;
+  }
+
+  /** Experiments, most recently active first. */
+  function fillExperiments(tb, exps) {
+    tb.replaceChildren();
+    const sorted = [...exps].sort((a, b) => (b.last_activity || 0) - (a.last_activity || 0));
+    for (const x of sorted) tb.appendChild(experimentRow(x));
+    if (!exps.length) {
+      const td = el("td", "empty", "No experiments yet. Log a run with tracklib.start_run(experiment=...).");
+      td.colSpan = 5;
+      tb.appendChild(el("tr")).appendChild(td);
+    }
+  }
+
   async function experimentsPage(g) {
     setCrumbs([{ text: "Experiments" }]);
     const data = await api("/api/experiments").catch((e) => e);
     if (g !== gen) return;
     if (data instanceof Error) return showError(data);
-    const wrap = el("div");
     const head = el("div", "page-head");
-    head.append(el("h1", "", "Experiments"), el("span", "count", `${data.experiments.length}`));
-    wrap.appendChild(head);
-    const tableWrap = el("div", "table-wrap");
+    const count = el("span", "count", `${data.experiments.length}`);
+    head.append(el("h1", "", "Experiments"), count);
     const t = testid(el("table", "data"), "experiments-table");
-    const thr = el("tr");
+    const thr = t.appendChild(el("thead")).appendChild(el("tr"));
     for (const h of ["Name", "ID", "Runs", "Active", "Last activity"]) {
       thr.appendChild(el("th", h === "Runs" || h === "Active" ? "num" : "", h));
     }
-    t.appendChild(el("thead")).appendChild(thr);
     const tb = t.appendChild(el("tbody"));
-    const fill = (exps) => {
-      tb.replaceChildren();
-      const sorted = [...exps].sort((a, b) => (b.last_activity || 0) - (a.last_activity || 0));
-      for (const x of sorted) {
-        const tr = testid(el("tr"), "experiment-row");
-        tr.setAttribute("data-experiment-id", x.experiment_id);
-        const name = el("td", "name");
-        name.appendChild(link(`/experiments/${enc(x.experiment_id)}`, x.name));
-        const active = el("td", "num");
-        if (x.active_runs > 0) active.append(el("span", "live-dot"), document.createTextNode(` ${x.active_runs}`));
-        else active.textContent = "0";
-        const last = el("td", "muted", fmtRel(x.last_activity));
-        last.title = fmtDate(x.last_activity);
-        tr.append(name, el("td", "mono muted", x.experiment_id), el("td", "num", x.run_count), active, last);
-        tb.appendChild(tr);
-      }
-      if (!exps.length) {
-        const tr = el("tr");
-        const td = el("td", "empty", "No experiments yet. Log a run with tracklib.start_run(experiment=...).");
-        td.colSpan = 5;
-        tb.appendChild(tr).appendChild(td);
-      }
-    };
     let sig = JSON.stringify(data.experiments);
-    fill(data.experiments);
+    fillExperiments(tb, data.experiments);
+    const tableWrap = el("div", "table-wrap");
     tableWrap.appendChild(t);
-    wrap.appendChild(tableWrap);
-    app.replaceChildren(wrap);
-    every(REFRESH_MS, async () => {
+    app.replaceChildren(head, tableWrap);
+    every(REFRESH_MS, async () => {  // new experiments and runs show up by themselves
       const d = await api("/api/experiments");
       const next = JSON.stringify(d.experiments);
       if (g === gen && next !== sig) {
         sig = next;
-        fill(d.experiments);
+        count.textContent = `${d.experiments.length}`;
+        fillExperiments(tb, d.experiments);
       }
     });
   }
@@ -722,22 +723,29 @@
   }
 
   // ------------------------------------------------------------------ run page
+  function runSections() {
+    const parts = {
+      head: el("div", "run-head"),
+      overview: el("div", "grid3"),
+      chartGrid: testid(el("div", "chart-grid"), "charts"),
+      childSec: section("Child runs"),
+      artSec: section("Artifacts"),
+      envSec: section("Environment"),
+    };
+    const chartsSec = section("Metrics", chartToolbar());
+    chartsSec.body.appendChild(parts.chartGrid);
+    const wrap = el("div", "run-page");
+    wrap.append(parts.head, parts.overview, chartsSec.s, parts.childSec.s, parts.artSec.s, parts.envSec.s);
+    app.replaceChildren(wrap);
+    return parts;
+  }
+
   async function runPage(g, runId) {
     setCrumbs([{ text: "Experiments", href: "/" }, { text: "…" }, { text: runId }]);
     let data = await api(`/api/runs/${enc(runId)}`).catch((e) => e);
     if (g !== gen) return;
     if (data instanceof Error) return showError(data);
-    const wrap = el("div", "run-page");
-    const head = el("div", "run-head");
-    const overview = el("div", "grid3");
-    const chartsSec = section("Metrics", chartToolbar());
-    const chartGrid = testid(el("div", "chart-grid"), "charts");
-    chartsSec.body.appendChild(chartGrid);
-    const childSec = section("Child runs");
-    const artSec = section("Artifacts");
-    const envSec = section("Environment");
-    wrap.append(head, overview, chartsSec.s, childSec.s, artSec.s, envSec.s);
-    app.replaceChildren(wrap);
+    const { head, overview, chartGrid, childSec, artSec, envSec } = runSections();
     const chartByKey = new Map();
 
     const paint = () => {
