@@ -448,3 +448,45 @@ def test_port_taken(store: ui_store.Store, monkeypatch: pytest.MonkeyPatch) -> N
             srv.server_close()
         with pytest.raises(InvalidInputError, match="--port"):
             ui_cli._bind(UIServer, Client(store.uri), "127.0.0.1", port)  # chosen: an error
+
+
+def test_live_run_new_points_are_served(
+    http: requests.Session, ui: UIServer, store: ui_store.Store
+) -> None:
+    client = Client(store.uri)
+    run_id = client.create_run(store.other_id, run_name="live").info.run_id
+    client.log_batch(run_id, metrics=[tracklib.Metric("live", 1.0, 5000 + s, s) for s in range(3)])
+    first = get(http, ui, f"/api/runs/{run_id}/history", key="live")
+    assert first["total"] == 3
+    assert get(http, ui, f"/api/runs/{run_id}")["run"]["metrics"] == {"live": 1.0}
+    client.log_metric(run_id, "live", 2.0, step=3)
+    again = get(http, ui, f"/api/runs/{run_id}/history", key="live")
+    assert again["total"] == 4 and again["points"][-1][2] == 2.0
+    detail = get(http, ui, f"/api/runs/{run_id}")
+    assert detail["run"]["metrics"] == {"live": 2.0} and detail["run"]["status"] == "RUNNING"
+
+
+def test_concurrent_requests(http: requests.Session, ui: UIServer, store: ui_store.Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cookies = http.cookies.get_dict()
+    targets = [
+        "/api/experiments",
+        f"/api/experiments/{store.sweep_id}/runs",
+        f"/api/runs/{store.long}/history?key=wave&max_points=500",
+        f"/api/runs/{store.parent}",
+        f"/api/compare?runs={','.join(store.children)}",
+        "/",
+    ] * 5
+
+    def fetch(target: str) -> tuple[str, bytes]:
+        reply = requests.get(ui.base + target, cookies=cookies, timeout=60)
+        assert reply.status_code == 200, reply.text
+        return target, reply.content
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(fetch, targets))
+    by_target: dict[str, set[bytes]] = {}
+    for target, body in answers:
+        by_target.setdefault(target, set()).add(body)
+    assert all(len(bodies) == 1 for bodies in by_target.values())  # the same answer each time
