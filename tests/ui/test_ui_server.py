@@ -135,6 +135,15 @@ def test_bad_filter_is_400_with_position(
     assert "position" in err["message"]
 
 
+def test_bad_order_by_is_its_own_error(
+    http: requests.Session, ui: UIServer, store: ui_store.Store
+) -> None:
+    path = f"/api/experiments/{store.sweep_id}/runs"
+    err = error(http, ui, path, 400, order_by="metrics.loss SIDEWAYS")
+    assert err["code"] == "INVALID_ORDER_BY"
+    assert err["position"] == len("metrics.loss ")
+
+
 def test_unknown_experiment_and_run_are_404(http: requests.Session, ui: UIServer) -> None:
     assert error(http, ui, "/api/experiments/987654/runs", 404)["code"] == "NOT_FOUND"
     assert error(http, ui, "/api/runs/" + "f" * 32, 404)["code"] == "NOT_FOUND"

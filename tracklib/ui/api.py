@@ -105,16 +105,22 @@ class Api:
         """One experiment's runs, filtered and ordered with MLflow's grammar.
 
         Raises:
-            ApiError: 400 INVALID_FILTER with the position of a malformed filter/order_by.
+            ApiError: 400 INVALID_FILTER (or INVALID_ORDER_BY) with the position of the
+                malformed filter (or order_by entry).
         """
         experiment = self.client.get_experiment(experiment_id)
         filter_string = _one(query, "filter", "")
         order_by = [o for o in query.get("order_by", ()) if o.strip()]
         limit = _int(query, "max_results", DEFAULT_RUNS, 1, MAX_RUNS)
-        try:  # parsed here too, so a remote server's runs get the position as well
-            search.parse_query(filter_string, order_by)
+        # Parsed here too, so a remote server's runs get the position as well.
+        try:
+            search.parse_filter(filter_string)
         except InvalidInputError as exc:
             raise ApiError(400, "INVALID_FILTER", str(exc), exc.position) from None
+        try:
+            search.parse_order_by(order_by)
+        except InvalidInputError as exc:
+            raise ApiError(400, "INVALID_ORDER_BY", str(exc), exc.position) from None
         found = list(
             self.client.search_runs(
                 [experiment_id],
