@@ -115,13 +115,20 @@ def browser(
 
 
 @pytest.fixture(scope="module")
-def screenshot(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+def screenshot(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """``screenshot(name)`` saves the page as ``ui-<name>.png`` in a temp folder (printed at
     the end of the module) and, when ``TRACKLIB_UI_SCREENSHOTS`` names a folder, there too."""
     folder = tmp_path_factory.mktemp("ui-screenshots")
     extra = os.environ.get("TRACKLIB_UI_SCREENSHOTS")
 
-    def shoot(name: str) -> Path:
+    def shoot(name: str, keep_pointer: bool = False) -> Path:
+        if not keep_pointer:  # no hover highlight left where the last click was
+            from selenium.webdriver.common.action_chains import ActionChains
+            from selenium.webdriver.common.by import By
+
+            brand = browser.find_elements(By.CSS_SELECTOR, ".brand-mark")
+            if brand:
+                ActionChains(browser).move_to_element(brand[0]).perform()
         path = folder / f"ui-{name}.png"
         png = browser.get_screenshot_as_png()
         path.write_bytes(png)

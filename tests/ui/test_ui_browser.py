@@ -360,7 +360,7 @@ def test_run_page_draws_every_metric(
         lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".chart-tip") if t.is_displayed()],
     )
     assert "step" in tip[0].text
-    screenshot("run")
+    screenshot("run", keep_pointer=True)
 
     by_testid(browser, "log-scale")[0].click()  # log scale and step/time keep drawing every point
     by_testid(browser, "x-time")[0].click()
