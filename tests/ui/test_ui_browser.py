@@ -38,6 +38,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 EPOCHS = 12
+BATCH_KEY = "train/batch loss"  # a key that must be quoted in URLs (report lookups too)
 SWEEP = [
     {"lr": "0.1", "dropout": "0.0"},
     {"lr": "0.1", "dropout": "0.3"},
@@ -117,6 +118,7 @@ def build_store(root: Path, tmp: Path) -> Scenario:
             client.log_metric(rid, "loss", loss, step=epoch, timestamp=ts)
             client.log_metric(rid, "val_loss", round(loss * 1.1, 5), step=epoch, timestamp=ts)
             client.log_metric(rid, "accuracy", round(1 - loss / 2, 5), step=epoch, timestamp=ts)
+            client.log_metric(rid, BATCH_KEY, loss * 1.3, step=epoch, timestamp=ts)
         env = copy.deepcopy(snap)
         if i >= 2:  # the lr=0.01 runs "had" another numpy: env diff has something to show
             env["packages"] = [
@@ -339,10 +341,9 @@ def test_run_page_draws_every_metric(
     rid = scenario.children[0]
     page(f"/runs/{rid}")
     wait(browser, lambda d: by_testid(d, "chart") and drawn(d, "loss") > 0)
-    assert {c.get_attribute("data-key") for c in by_testid(browser, "chart")} == {
-        "loss", "val_loss", "accuracy",
-    }  # fmt: skip
-    for key in ("loss", "val_loss", "accuracy"):
+    keys = {"loss", "val_loss", "accuracy", BATCH_KEY}
+    assert {c.get_attribute("data-key") for c in by_testid(browser, "chart")} == keys
+    for key in keys:
         wait(browser, lambda d, k=key: drawn(d, k) == EPOCHS)
     params = {r.get_attribute("data-key"): r.text for r in by_testid(browser, "param-row")}
     assert set(params) == {"lr", "dropout", "batch_size", "epochs"}
@@ -516,6 +517,7 @@ def test_report_renders_from_file_with_network_off(
         browser.get(out.as_uri())
         wait(browser, lambda d: by_testid(d, "chart") and drawn(d, "loss") == 3 * EPOCHS)
         assert drawn(browser, "accuracy") == 3 * EPOCHS
+        assert drawn(browser, BATCH_KEY) == 3 * EPOCHS
         rows = {r.get_attribute("data-key"): r for r in by_testid(browser, "param-row")}
         assert rows["lr"].find_elements(By.CSS_SELECTOR, "td.diff")
         assert by_testid(browser, "compare-metrics")[0].find_elements(By.CSS_SELECTOR, "td.best")
