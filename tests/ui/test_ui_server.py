@@ -347,8 +347,6 @@ def test_cli_ui_serves_and_stops_cleanly(store: ui_store.Store) -> None:
             "--port",
             "0",
             "--no-browser",
-            "--host",
-            "0.0.0.0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -367,7 +365,27 @@ def test_cli_ui_serves_and_stops_cleanly(store: ui_store.Store) -> None:
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0
     assert "Traceback" not in err
-    assert "warning" in err and "0.0.0.0" in err
+    assert "warning" not in err
+
+
+def test_exposed_host_warns_and_checks_host_names() -> None:
+    """Without binding every interface (tests bind 127.0.0.1 only): the warning, and the
+    Host rule a wildcard-bound server applies."""
+    from types import SimpleNamespace
+
+    from tracklib.ui import ui_cli
+    from tracklib.ui.server import _host_ok
+
+    for host in ("0.0.0.0", "::"):
+        warning = ui_cli.exposure_warning(host)
+        assert warning is not None and "warning" in warning and host in warning
+    assert ui_cli.exposure_warning("127.0.0.1") is None
+    wildcard = SimpleNamespace(allowed_hosts=None, port=8080, own_names=frozenset({"myhost"}))
+    for ok in ("10.1.2.3:8080", "[::1]:8080", "myhost:8080", "MYHOST:8080"):
+        assert _host_ok(wildcard, ok), ok  # type: ignore[arg-type]
+    bad_names = ("evil.example:8080", "10.1.2.3:80", "myhost", "", "10.1.2.3.evil.example:8080")
+    for bad in (*bad_names, "bad.cafe:8080", "dead.beef:8080"):  # hex-looking domains
+        assert not _host_ok(wildcard, bad), bad  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ a remote MLflow server

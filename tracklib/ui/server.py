@@ -14,6 +14,7 @@ Security follows a notebook server's model (see docs/ui.md):
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import re
 import secrets
@@ -75,6 +76,12 @@ class UIServer(ThreadingHTTPServer):
         self.host = host
         self.port = int(self.server_address[1])
         self.allowed_hosts = _allowed_hosts(host, self.port)
+        # For a wildcard bind: this machine's names, looked up once (getfqdn may ask DNS).
+        self.own_names = (
+            frozenset({socket.gethostname().lower(), socket.getfqdn().lower(), "localhost"})
+            if self.allowed_hosts is None
+            else frozenset()
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -149,9 +156,13 @@ def _host_ok(server: UIServer, header: str | None) -> bool:
     if port != str(server.port):
         return False
     name = name.strip("[]")
-    own = {socket.gethostname().lower(), socket.getfqdn().lower(), "localhost"}
-    literal = all(c in "0123456789.:abcdef" for c in name) and any(c in ".:" for c in name)
-    return name in own or literal
+    if name in server.own_names:
+        return True
+    try:  # an IP literal: no DNS name, so nothing an attacker's domain can rebind
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 class Handler(BaseHTTPRequestHandler):

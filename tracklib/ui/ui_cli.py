@@ -74,12 +74,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     client = Client(store_uri(args.tracking_uri, args.spool))
     server = _bind(UIServer, client, args.host, args.port)
-    if args.host in _WILDCARD:
-        print(
-            f"tracklib ui: warning: listening on every network interface ({args.host}); anyone "
-            "who can reach this machine and has the URL's token can read these runs.",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(args.host)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"tracklib ui: {server.url}", flush=True)
     # Counting every experiment's runs fills the search summary caches while the browser
     # starts, so its first runs page is answered from them.
@@ -93,6 +90,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning printed when ``host`` exposes the viewer beyond this machine."""
+    if host not in _WILDCARD:
+        return None
+    return (
+        f"tracklib ui: warning: listening on every network interface ({host}); anyone "
+        "who can reach this machine and has the URL's token can read these runs."
+    )
 
 
 def store_uri(tracking_uri: str | None, spool: bool) -> str | None:
