@@ -540,10 +540,13 @@
       th.appendChild(el("span", "", label));
       th.title = `sort by ${label}`;
       if (sort.key === key) th.appendChild(el("span", "sort-ind", sort.dir > 0 ? " ▲" : " ▼"));
-      th.addEventListener("click", () => {
+      th.tabIndex = 0;
+      const resort = () => {
         state.sort = { key, dir: sort.key === key ? -sort.dir : key === "name" ? 1 : -1 };
         rerender();
-      });
+      };
+      th.addEventListener("click", resort);
+      th.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); resort(); } });
       return th;
     };
     const fixed = [["name", "Name", ""], ["status", "Status", ""], ["start", "Start", ""], ["duration", "Duration", "num"]];
@@ -889,6 +892,8 @@
       row.append(el("span", f.is_dir ? "chev" : "ext", f.is_dir ? "▸" : ext), el("span", "art-name", name));
       if (!f.is_dir) row.appendChild(el("span", "art-size", fmtSize(f.file_size)));
       row.title = f.path;
+      row.tabIndex = 0;
+      row.addEventListener("keydown", (ev) => { if (ev.key === "Enter") row.click(); });
       parent.appendChild(row);
       if (f.is_dir) {
         const kids = el("div", "art-kids");
