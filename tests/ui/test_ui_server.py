@@ -28,7 +28,7 @@ import tracklib
 import tracklib.cli
 from tracklib import Client
 from tracklib.errors import InvalidInputError
-from tracklib.ui import report, server
+from tracklib.ui import api, report, server
 from tracklib.ui.server import UIServer
 
 pytest_plugins = ["conftest_server"]
@@ -80,6 +80,7 @@ def test_experiments_counts_and_activity(
     assert sweep["run_count"] == 1 + len(store.children)
     assert sweep["active_runs"] == 1  # the last child was left RUNNING
     assert sweep["tags"] == {"team": "ml"}
+    assert sweep["run_count_capped"] is False
     runs = Client(store.uri).search_runs([store.sweep_id])
     latest = max(t for r in runs for t in (r.info.start_time, r.info.end_time) if t)
     assert sweep["last_activity"] >= latest
@@ -389,7 +390,9 @@ def test_exposed_host_warns_and_checks_host_names() -> None:
 
 
 # ------------------------------------------------------------------ a remote MLflow server
-def test_over_a_remote_mlflow_server(mlflow_server: MlflowServer, tmp_path: Path) -> None:
+def test_over_a_remote_mlflow_server(
+    mlflow_server: MlflowServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = Client(mlflow_server.url)
     experiment_id = client.create_experiment(f"ui-remote-{time.time_ns()}")
     run = client.create_run(experiment_id, run_name="remote")
@@ -412,6 +415,11 @@ def test_over_a_remote_mlflow_server(mlflow_server: MlflowServer, tmp_path: Path
         http.get(srv.url, timeout=10)
         runs = get(http, srv, f"/api/experiments/{experiment_id}/runs")["runs"]
         assert [r["params"] for r in runs] == [{"p": "1"}]
+        client.create_run(experiment_id, run_name="second")
+        monkeypatch.setattr(api, "REMOTE_COUNT", 1)  # counting stops early on a server
+        listed = get(http, srv, "/api/experiments")["experiments"]
+        mine = next(e for e in listed if e["experiment_id"] == experiment_id)
+        assert mine["run_count"] == 1 and mine["run_count_capped"] is True
         history = get(http, srv, f"/api/runs/{run_id}/history", key="m")
         assert [p[2] for p in history["points"]] == [0.0, 1.0, 2.0, 3.0, 4.0]
         err = error(http, srv, f"/api/experiments/{experiment_id}/runs", 400, filter="params.p ==")

@@ -13,6 +13,7 @@ from typing import Any
 
 from tracklib import search
 from tracklib.client import Client
+from tracklib.config import is_remote
 from tracklib.entities import Run
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError, TracklibError
 from tracklib.ui import environment, files, views
@@ -22,6 +23,7 @@ from tracklib.ui.runreader import RunReader
 Query = Mapping[str, Sequence[str]]
 MAX_RUNS = 50000  # MLflow's largest search page
 DEFAULT_RUNS = 1000
+REMOTE_COUNT = 1000  # runs counted per experiment on an MLflow server (see Api.experiments)
 MIN_COMPARE, MAX_COMPARE = 2, 20
 
 
@@ -94,11 +96,18 @@ class Api:
         return {"ok": True}
 
     def experiments(self, query: Query) -> dict[str, Any]:
-        """Every active experiment with its run counts and last activity."""
+        """Every active experiment with its run counts and last activity.
+
+        Counting means listing every run; an MLflow server sends each with all its data, so
+        there the count stops at :data:`REMOTE_COUNT` (``run_count_capped`` says so).
+        """
+        cap = REMOTE_COUNT if is_remote(self.client.tracking_uri) else MAX_RUNS - 1
         found = []
         for experiment in self.client.search_experiments():
-            runs = self.client.search_runs([experiment.experiment_id], max_results=MAX_RUNS)
-            found.append(views.experiment_json(experiment, runs))
+            runs = list(self.client.search_runs([experiment.experiment_id], max_results=cap + 1))
+            data = views.experiment_json(experiment, runs[:cap])
+            data["run_count_capped"] = len(runs) > cap
+            found.append(data)
         return {"experiments": found}
 
     def runs(self, query: Query, experiment_id: str) -> dict[str, Any]:
