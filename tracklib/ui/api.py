@@ -63,7 +63,7 @@ class Api:
         self.client = client
         self.histories = HistoryReader(client)
         self.runs_read = RunReader(client)
-        self.environments = environment.Environments(client)
+        self.environments = environment.Environments(client, self.runs_read.get_run)
         self._routes: list[tuple[re.Pattern[str], Callable[..., dict[str, Any]]]] = [
             (re.compile(r"/api/health"), self.health),
             (re.compile(r"/api/experiments"), self.experiments),
@@ -186,7 +186,7 @@ class Api:
 
     def artifacts(self, query: Query, run_id: str) -> dict[str, Any]:
         """The artifact entries directly under ``?path=``."""
-        self.client.get_run(run_id)
+        self.runs_read.get_run(run_id)  # a missing run is a 404, not an empty folder
         return files.list_folder(self.client, run_id, _one(query, "path", ""))
 
     def environment(self, query: Query, run_id: str) -> dict[str, Any]:

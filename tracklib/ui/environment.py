@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +39,12 @@ class Environments:
 
     Args:
         client: Where the runs live.
+        get_run: How to read a run (default: the client's ``get_run``).
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, get_run: Callable[[str], Run] | None = None) -> None:
         self.client = client
+        self._get_run = get_run or client.get_run
         self._kept: OrderedDict[str, _Snapshot] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -52,7 +54,7 @@ class Environments:
         Raises:
             NotFoundError: No run has this id.
         """
-        self.client.get_run(run_id)  # a missing run is a 404; a missing snapshot is not
+        self._get_run(run_id)  # a missing run is a 404; a missing snapshot is not
         snapshot = self._load(run_id)
         if snapshot is None:
             return {"available": False, "summary": {}, "requirements": "", "raw": {}}
@@ -100,6 +102,9 @@ class Environments:
                 self._kept.move_to_end(run_id)
                 return kept
         try:
+            # A listing is cheap; loading reads the whole run first (every metric's latest).
+            if not self.client.list_artifacts(run_id, envreport.ENV_FOLDER):
+                return None
             env = envreport.load(self.client, run_id)
         except (TracklibError, OSError, ValueError):  # none recorded, or unreadable
             return None
