@@ -369,6 +369,23 @@ def test_cli_ui_serves_and_stops_cleanly(store: ui_store.Store) -> None:
     assert "warning" not in err
 
 
+def test_cli_ui_ctrl_c_right_after_start(store: ui_store.Store) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(tracklib.__file__).parents[1])}
+    for _ in range(3):  # the interrupt lands somewhere in the start-up each time
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracklib", "ui", "--tracking-uri", store.uri, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**env, "DISPLAY": "", "WAYLAND_DISPLAY": ""},
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("tracklib ui: http://127.0.0.1:")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0 and "Traceback" not in err, err
+
+
 def test_exposed_host_warns_and_checks_host_names() -> None:
     """Without binding every interface (tests bind 127.0.0.1 only): the warning, and the
     Host rule a wildcard-bound server applies."""

@@ -64,32 +64,37 @@ def _add_uri(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C.
+    """Serve until Ctrl-C (at any moment, also while starting: no traceback).
 
     Raises:
         InvalidInputError: The address cannot be bound, or the tracking URI is unusable.
     """
+    try:
+        _serve(args)
+    except KeyboardInterrupt:
+        print("\ntracklib ui: stopped", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> None:
     from tracklib.client import Client
     from tracklib.ui.server import UIServer
 
     client = Client(store_uri(args.tracking_uri, args.spool))
     server = _bind(UIServer, client, args.host, args.port)
-    warning = exposure_warning(args.host)
-    if warning:
-        print(warning, file=sys.stderr)
-    print(f"tracklib ui: {server.url}", flush=True)
-    # Counting every experiment's runs fills the search summary caches while the browser
-    # starts, so its first runs page is answered from them.
-    threading.Thread(target=_warm, args=(server,), daemon=True).start()
-    if not args.no_browser:
-        threading.Thread(target=_open_browser, args=(server.url,), daemon=True).start()
     try:
+        warning = exposure_warning(args.host)
+        if warning:
+            print(warning, file=sys.stderr)
+        print(f"tracklib ui: {server.url}", flush=True)
+        # Counting every experiment's runs fills the search summary caches while the
+        # browser starts, so its first runs page is answered from them.
+        threading.Thread(target=_warm, args=(server,), daemon=True).start()
+        if not args.no_browser:
+            threading.Thread(target=_open_browser, args=(server.url,), daemon=True).start()
         server.serve_forever()
-    except KeyboardInterrupt:
-        print("\ntracklib ui: stopped", file=sys.stderr)
     finally:
         server.server_close()
-    return 0
 
 
 def exposure_warning(host: str) -> str | None:
