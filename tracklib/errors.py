@@ -33,7 +33,14 @@ class TracklibError(Exception):
 
 
 class InvalidInputError(TracklibError, ValueError):
-    """A caller passed something tracklib (or MLflow) cannot accept; nothing was written."""
+    """A caller passed something tracklib (or MLflow) cannot accept; nothing was written.
+
+    Attributes:
+        position: For a malformed filter or order_by, the 0-based index of the character
+            the parser stopped at (None otherwise); ``tracklib ui`` puts a caret there.
+    """
+
+    position: int | None = None
 
 
 class RunStateError(TracklibError, RuntimeError):

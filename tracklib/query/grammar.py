@@ -211,9 +211,11 @@ class _Cursor:
 
     def error(self, reason: str, pos: int | None = None) -> InvalidInputError:
         at = self.pos if pos is None else pos
-        return InvalidInputError(
+        error = InvalidInputError(
             f"Invalid {self.what} at position {at}: {reason}\n    {self.text}\n    {' ' * at}^"
         )
+        error.position = at  # for tools that show the caret themselves (tracklib ui)
+        return error
 
 
 def parse_filter(filter_string: str | None) -> tuple[Comparison, ...]:

@@ -1,0 +1,556 @@
+"""`tracklib ui` and `tracklib report` in a real headless Chromium, on a store built here.
+
+The store: an experiment with a parent sweep run and its 4 child runs (params, metrics per
+epoch, artifacts of every previewable kind, environment snapshots), a RUNNING run the tests
+keep logging to, and an experiment whose names, params, tags and artifact names are hostile
+HTML. Screenshots of every page go to a temp folder (and to $TRACKLIB_UI_SCREENSHOTS).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracklib.environment import capture
+from tracklib.tracking.client import Client
+
+pytest.importorskip("selenium", reason="browser tests need selenium: pip install -e '.[test]'")
+
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    StaleElementReferenceException,
+)
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+pytest_plugins = ["browser_fixtures"]  # Chromium and screenshots (tests/ui/browser_fixtures.py)
+
+HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
+HOSTILE_SCRIPT = "<script>alert(1)</script>"
+EPOCHS = 12
+BATCH_KEY = "train/batch loss"  # a key that must be quoted in URLs (report lookups too)
+SWEEP = [
+    {"lr": "0.1", "dropout": "0.0"},
+    {"lr": "0.1", "dropout": "0.3"},
+    {"lr": "0.01", "dropout": "0.0"},
+    {"lr": "0.01", "dropout": "0.3"},
+]
+WAIT = 15
+
+
+def loss_at(cfg: dict[str, str], epoch: int) -> float:
+    """A plausible training curve: faster descent with the larger lr, a floor from dropout."""
+    lr, dropout = float(cfg["lr"]), float(cfg["dropout"])
+    return round(0.08 + float(dropout) * 0.15 + 1.2 / (1.0 + epoch * lr * 12), 5)
+
+
+def tiny_png(width: int = 240, height: int = 150) -> bytes:
+    """A real PNG (a colour gradient) written by hand: no imaging library needed."""
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )  # fmt: skip
+
+
+def snapshot_files(snapshot: dict[str, Any]) -> dict[str, str]:
+    return capture.snapshot_files(snapshot, None)
+
+
+class Scenario:
+    """Ids of what :func:`build_store` logged, and the client to log more."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.sweep_exp = ""
+        self.parent = ""
+        self.children: list[str] = []
+        self.live = ""
+        self.hostile_exp = ""
+        self.hostile_run = ""
+        self.live_steps = 0
+
+
+def build_store(root: Path, tmp: Path) -> Scenario:
+    client = Client(str(root))
+    sc = Scenario(client)
+    sc.sweep_exp = client.create_experiment("lstm-sweep")
+    t0 = int(time.time() * 1000) - 3_600_000
+    parent = client.create_run(sc.sweep_exp, start_time=t0, run_name="sweep-grid")
+    sc.parent = parent.info.run_id
+    client.log_param(sc.parent, "grid", "lr x dropout")
+    client.set_tag(sc.parent, "mlflow.note.content", "4-config sweep of the LSTM baseline.")
+    snap = capture.capture_environment()
+    for i, cfg in enumerate(SWEEP):
+        start = t0 + i * 600_000
+        run = client.create_run(
+            sc.sweep_exp,
+            start_time=start,
+            run_name=f"lr{cfg['lr']}-d{cfg['dropout']}",
+            tags={"mlflow.parentRunId": sc.parent, "team": "vision"},
+        )
+        rid = run.info.run_id
+        sc.children.append(rid)
+        for k, v in {**cfg, "batch_size": "32", "epochs": str(EPOCHS)}.items():
+            client.log_param(rid, k, v)
+        for epoch in range(EPOCHS):
+            loss = loss_at(cfg, epoch)
+            ts = start + epoch * 30_000
+            client.log_metric(rid, "loss", loss, step=epoch, timestamp=ts)
+            client.log_metric(rid, "val_loss", round(loss * 1.1, 5), step=epoch, timestamp=ts)
+            client.log_metric(rid, "accuracy", round(1 - loss / 2, 5), step=epoch, timestamp=ts)
+            client.log_metric(rid, BATCH_KEY, loss * 1.3, step=epoch, timestamp=ts)
+        env = copy.deepcopy(snap)
+        if i >= 2:  # the lr=0.01 runs "had" another numpy: env diff has something to show
+            env["packages"] = [
+                {**p, "version": "1.0.0", "requirement": f"{p['name']}==1.0.0"}
+                if p["name"] in ("numpy", "requests") else p
+                for p in env["packages"]
+            ]  # fmt: skip
+        for name, text in snapshot_files(env).items():
+            client.log_text(rid, text, f"environment/{name}")
+        client.set_terminated(rid, "FINISHED", end_time=start + EPOCHS * 30_000)
+    first = sc.children[0]
+    client.log_text(first, "epoch 0 done\nepoch 1 done\n", "logs/train.log")
+    client.log_dict(first, {"model": "lstm", "layers": [64, 32], "lr": 0.1}, "config.json")
+    client.log_dict(first, {"model": "lstm", "hidden": 40}, "config.yaml")
+    rows = ["epoch,loss,accuracy"] + [
+        f"{e},{loss_at(SWEEP[0], e)},{round(1 - loss_at(SWEEP[0], e) / 2, 5)}"
+        for e in range(EPOCHS)
+    ]
+    client.log_text(first, "\n".join(rows) + "\n", "results/metrics.csv")
+    png = tmp / "curve.png"
+    png.write_bytes(tiny_png())
+    client.log_artifact(first, png, "plots")
+    client.set_terminated(sc.parent, "FINISHED", end_time=t0 + 4 * 600_000)
+
+    live = client.create_run(sc.sweep_exp, run_name="live-run")
+    sc.live = live.info.run_id
+    client.log_param(sc.live, "lr", "0.05")
+    now = int(time.time() * 1000)
+    for step in range(5):
+        client.log_metric(sc.live, "loss", 1.0 / (step + 1), step=step, timestamp=now)
+    sc.live_steps = 5
+
+    sc.hostile_exp = client.create_experiment(f"hostile {HOSTILE_SCRIPT}")
+    bad = client.create_run(sc.hostile_exp, run_name=HOSTILE_IMG, tags={"note": HOSTILE_SCRIPT})
+    sc.hostile_run = bad.info.run_id
+    client.log_param(sc.hostile_run, "payload", HOSTILE_IMG)
+    client.set_tag(sc.hostile_run, "mlflow.note.content", f"{HOSTILE_IMG} {HOSTILE_SCRIPT}")
+    client.log_metric(sc.hostile_run, "loss", 0.5, step=0)
+    client.log_text(sc.hostile_run, HOSTILE_SCRIPT + HOSTILE_IMG, f"{HOSTILE_IMG}.txt")
+    client.set_terminated(sc.hostile_run, "FINISHED")
+    return sc
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    tmp = tmp_path_factory.mktemp("ui-store")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TRACKLIB_CACHE_DIR", str(tmp / "cache"))
+        return build_store(tmp / "mlruns", tmp)
+
+
+@pytest.fixture(scope="module")
+def server(scenario: Scenario) -> Iterator[Any]:
+    from tracklib.ui import server as ui_server
+
+    srv = ui_server.start(scenario.client.tracking_uri)
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Any) -> Iterator[Callable[[str], None]]:
+    """``page(path)`` opens a page of the UI; after the test, the console must hold no error."""
+    state = {"authed": False}
+
+    def open_page(path: str) -> None:
+        if not state["authed"]:  # the first visit carries the token; the cookie does the rest
+            browser.get(server.url)
+            state["authed"] = True
+        browser.get(server.base + path)
+        wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+
+    open_page.expected = []  # type: ignore[attr-defined]  # console errors a test provokes
+    browser.get_log("browser")  # drop what earlier tests left
+    yield open_page
+    errors = [
+        e for e in browser.get_log("browser")
+        if e["level"] == "SEVERE"
+        and not any(x in e["message"] for x in open_page.expected)  # type: ignore[attr-defined]
+    ]  # fmt: skip
+    assert errors == [], errors
+
+
+def wait(driver: Any, cond: Callable[[Any], Any], timeout: float = WAIT) -> Any:
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(cond)
+
+
+def by_testid(driver: Any, name: str) -> list[Any]:
+    return list(driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{name}"]'))
+
+
+def chart(driver: Any, key: str) -> Any:
+    return driver.find_element(By.CSS_SELECTOR, f'[data-testid="chart"][data-key="{key}"]')
+
+
+def drawn(driver: Any, key: str) -> int:
+    return int(chart(driver, key).get_attribute("data-points"))
+
+
+def run_rows(driver: Any) -> list[Any]:
+    return by_testid(driver, "run-row")
+
+
+def assert_no_alert(driver: Any) -> None:
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert.text  # noqa: B018  (reading it is what raises)
+
+
+def run_report(run_ids: list[str], scenario: Scenario, out: Path) -> Any:
+    """``tracklib report RUN... -o out`` as a user runs it (a subprocess of this checkout)."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *sys.path])}
+    return subprocess.run(
+        [sys.executable, "-m", "tracklib", "report", *run_ids,
+         "--tracking-uri", scenario.client.tracking_uri, "-o", str(out)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- tests
+def test_experiments_runs_and_filter(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page("/")
+    wait(browser, lambda d: by_testid(d, "experiment-row"))
+    names = [
+        r.find_element(By.CSS_SELECTOR, "td.name").text
+        for r in by_testid(browser, "experiment-row")
+    ]
+    assert "lstm-sweep" in names
+    assert "?token=" not in browser.current_url  # the token does not stay in shareable links
+    screenshot("experiments")
+
+    browser.find_element(By.LINK_TEXT, "lstm-sweep").click()
+    wait(browser, lambda d: len(run_rows(d)) == 6)  # parent, 4 children, live run
+    assert browser.current_url.endswith(f"/experiments/{scenario.sweep_exp}")
+    ids = [r.get_attribute("data-run-id") for r in run_rows(browser)]
+    parent_at = ids.index(scenario.parent)
+    assert set(ids[parent_at + 1 : parent_at + 5]) == set(scenario.children)  # grouped under it
+    children = browser.find_elements(By.CSS_SELECTOR, '[data-testid="run-row"].child')
+    assert len(children) == 4
+    live = browser.find_element(By.CSS_SELECTOR, f'[data-run-id="{scenario.live}"]')
+    assert live.find_elements(By.CSS_SELECTOR, '[data-testid="live"]')
+    screenshot("runs")
+
+    # sort by a metric column: the children follow their loss, lowest first on the 2nd click
+    header = browser.find_element(By.CSS_SELECTOR, 'th[data-sort="metric:loss"]')
+    header.click()
+    browser.find_element(By.CSS_SELECTOR, 'th[data-sort="metric:loss"]').click()
+    finals = {
+        rid: loss_at(cfg, EPOCHS - 1) for rid, cfg in zip(scenario.children, SWEEP, strict=True)
+    }
+    order = [r.get_attribute("data-run-id") for r in run_rows(browser)]
+    kids = [rid for rid in order if rid in finals]
+    assert kids == sorted(finals, key=finals.__getitem__)
+
+    # the column chooser hides and shows a param column
+    chooser = by_testid(browser, "column-chooser")[0]
+    chooser.find_element(By.TAG_NAME, "summary").click()
+    box = chooser.find_element(By.CSS_SELECTOR, 'input[data-column="param:dropout"]')
+    box.click()
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, 'th[data-sort="param:dropout"]'))
+    chooser.find_element(By.CSS_SELECTOR, 'input[data-column="param:dropout"]').click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, 'th[data-sort="param:dropout"]'))
+    chooser.find_element(By.TAG_NAME, "summary").click()
+
+    toggle = by_testid(browser, "toggle-children")[0]
+    toggle.click()
+    wait(browser, lambda d: len(run_rows(d)) == 2)
+    by_testid(browser, "toggle-children")[0].click()
+    wait(browser, lambda d: len(run_rows(d)) == 6)
+
+    box = by_testid(browser, "filter-input")[0]
+    box.send_keys('params.lr = "0.01" and metrics.loss < 1', Keys.ENTER)
+    pairs = zip(scenario.children, SWEEP, strict=True)
+    expected = {rid for rid, cfg in pairs if cfg["lr"] == "0.01"}
+    wait(browser, lambda d: {r.get_attribute("data-run-id") for r in run_rows(d)} == expected)
+    assert "filter=" in browser.current_url
+    assert not by_testid(browser, "filter-error")[0].is_displayed()
+
+    box = by_testid(browser, "filter-input")[0]
+    box.clear()
+    broken = "metrics.loss <<< 1"
+    page.expected.append("status of 400 (Bad Request)")  # type: ignore[attr-defined]
+    box.send_keys(broken, Keys.ENTER)
+    err = wait(browser, lambda d: [e for e in by_testid(d, "filter-error") if e.is_displayed()])[0]
+    assert err.text.strip()
+    caret = err.find_element(By.CSS_SELECTOR, "pre.filter-caret")
+    position = int(caret.get_attribute("data-position"))
+    assert 0 < position <= len(broken)
+    assert caret.text.splitlines()[0] == broken
+    screenshot("filter-error")
+
+    box = by_testid(browser, "filter-input")[0]  # fixed again: the error goes, rows come back
+    box.clear()
+    box.send_keys('params.lr = "0.01" and metrics.loss < 1', Keys.ENTER)
+    wait(browser, lambda d: not by_testid(d, "filter-error")[0].is_displayed())
+    assert {r.get_attribute("data-run-id") for r in run_rows(browser)} == expected
+
+    browser.back()  # the broken filter, the last good one, then the unfiltered list
+    browser.back()
+    browser.back()
+    wait(browser, lambda d: len(run_rows(d)) == 6)
+
+
+def test_unknown_run_is_an_error_page(browser: Any, page: Callable[[str], None]) -> None:
+    page.expected.append("0123456789abcdef0123456789abcdef - Failed to load resource")  # type: ignore[attr-defined]
+    page("/runs/0123456789abcdef0123456789abcdef")
+    box = wait(browser, lambda d: by_testid(d, "page-error"))[0]
+    assert "Not found" in box.text
+
+
+def test_run_page_draws_every_metric(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    rid = scenario.children[0]
+    page(f"/runs/{rid}")
+    wait(browser, lambda d: by_testid(d, "chart") and drawn(d, "loss") > 0)
+    keys = {"loss", "val_loss", "accuracy", BATCH_KEY}
+    assert {c.get_attribute("data-key") for c in by_testid(browser, "chart")} == keys
+    for key in keys:
+
+        def all_drawn(d: Any, k: str = key) -> bool:
+            return bool(drawn(d, k) == EPOCHS)
+
+        wait(browser, all_drawn)
+    params = {r.get_attribute("data-key"): r.text for r in by_testid(browser, "param-row")}
+    assert set(params) == {"lr", "dropout", "batch_size", "epochs"}
+    assert "0.1" in params["lr"]
+    assert by_testid(browser, "run-name")[0].text == "lr0.1-d0.0"
+    wait(browser, lambda d: by_testid(d, "environment"))
+
+    # the hover read-out names the point under the mouse
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = chart(browser, "loss").find_element(By.TAG_NAME, "canvas")
+    ActionChains(browser).move_to_element(canvas).perform()
+    tip = wait(
+        browser,
+        lambda d: [t for t in d.find_elements(By.CSS_SELECTOR, ".chart-tip") if t.is_displayed()],
+    )
+    assert "step" in tip[0].text
+    screenshot("run", keep_pointer=True)
+
+    by_testid(browser, "log-scale")[0].click()  # log scale and step/time keep drawing every point
+    by_testid(browser, "x-time")[0].click()
+    assert drawn(browser, "loss") == EPOCHS
+    by_testid(browser, "log-scale")[0].click()
+    by_testid(browser, "x-step")[0].click()
+
+
+def test_artifact_previews(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page(f"/runs/{scenario.children[0]}")
+    row = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="results"]'))[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+    row.click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="results/metrics.csv"]'))[
+        0
+    ].click()
+    table = wait(browser, lambda d: by_testid(d, "artifact-csv"))[0]
+    headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
+    assert headers == ["epoch", "loss", "accuracy"]
+    assert len(table.find_elements(By.CSS_SELECTOR, "tbody tr")) == EPOCHS
+    screenshot("artifact-csv")
+
+    browser.find_element(By.CSS_SELECTOR, '[data-path="config.json"]').click()
+    text = wait(browser, lambda d: by_testid(d, "artifact-text"))[0]
+    assert json.loads(text.text) == {"model": "lstm", "layers": [64, 32], "lr": 0.1}
+    browser.find_element(By.CSS_SELECTOR, '[data-path="config.yaml"]').click()
+    wait(browser, lambda d: any("hidden: 40" in e.text for e in by_testid(d, "artifact-text")))
+
+    browser.find_element(By.CSS_SELECTOR, '[data-path="plots"]').click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-path="plots/curve.png"]'))[
+        0
+    ].click()
+    img = wait(browser, lambda d: by_testid(d, "artifact-image"))[0]
+    wait(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", img) == 240)
+    link = by_testid(browser, "artifact-download")[0].get_attribute("href")
+    assert "download=1" in link and "plots%2Fcurve.png" in link
+    screenshot("artifact-image")
+
+
+def test_compare_two_runs(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page(f"/experiments/{scenario.sweep_exp}")
+    wait(browser, lambda d: len(run_rows(d)) == 6)
+    picked = [scenario.children[0], scenario.children[2]]  # lr differs, dropout does not
+    for rid in picked:
+        browser.find_element(
+            By.CSS_SELECTOR, f'[data-run-id="{rid}"] [data-testid="run-checkbox"]'
+        ).click()
+    button = by_testid(browser, "compare-button")[0]
+    assert button.is_enabled()
+    button.click()
+    wait(browser, lambda d: "/compare?runs=" in d.current_url and by_testid(d, "compare-params"))
+
+    rows = {r.get_attribute("data-key"): r for r in by_testid(browser, "param-row")}
+    assert rows["lr"].find_elements(By.CSS_SELECTOR, "td.diff")
+    assert not rows["dropout"].find_elements(By.CSS_SELECTOR, "td.diff")
+    assert not rows["batch_size"].find_elements(By.CSS_SELECTOR, "td.diff")
+
+    finals = [loss_at(SWEEP[0], EPOCHS - 1), loss_at(SWEEP[2], EPOCHS - 1)]
+    metric = next(
+        r for r in by_testid(browser, "metric-row") if r.get_attribute("data-key") == "loss"
+    )
+    cells = metric.find_elements(By.CSS_SELECTOR, "td")
+    best = [i for i, c in enumerate(cells) if "best" in c.get_attribute("class").split()]
+    assert best == [finals.index(min(finals))]
+    metric.find_element(By.CSS_SELECTOR, '[data-testid="direction-toggle"]').click()
+    best = [i for i, c in enumerate(cells) if "best" in c.get_attribute("class").split()]
+    assert best == [finals.index(max(finals))]
+    metric.find_element(By.CSS_SELECTOR, '[data-testid="direction-toggle"]').click()
+
+    wait(browser, lambda d: drawn(d, "loss") == 2 * EPOCHS)  # two overlaid series
+    legend = chart(browser, "loss").find_elements(By.CSS_SELECTOR, '[data-testid="legend-item"]')
+    assert len(legend) == 2
+    legend[0].click()  # hiding a series redraws without it
+    assert drawn(browser, "loss") == EPOCHS
+    legend[0].click()
+    assert drawn(browser, "loss") == 2 * EPOCHS
+    diff = by_testid(browser, "env-diff")[0]
+    assert diff.find_elements(By.CSS_SELECTOR, "pre")  # numpy/requests differ between them
+    browser.execute_script("window.scrollTo(0, 0)")
+    screenshot("compare")
+    browser.execute_script("arguments[0].scrollIntoView()", chart(browser, "loss"))
+    browser.execute_script("window.scrollBy(0, -110)")
+    screenshot("compare-curves")
+
+    browser.back()
+    wait(browser, lambda d: len(run_rows(d)) == 6)
+
+
+def test_live_run_gets_new_points_without_reload(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page(f"/runs/{scenario.live}")
+    wait(browser, lambda d: by_testid(d, "chart") and drawn(d, "loss") == scenario.live_steps)
+    assert by_testid(browser, "live")
+    browser.execute_script("window.__same_page = 1")
+    now = int(time.time() * 1000)
+    for step in range(scenario.live_steps, scenario.live_steps + 4):
+        scenario.client.log_metric(
+            scenario.live, "loss", 1.0 / (step + 1), step=step, timestamp=now
+        )
+    scenario.live_steps += 4
+    wait(browser, lambda d: drawn(d, "loss") == scenario.live_steps, timeout=12)
+    assert browser.execute_script("return window.__same_page") == 1  # no reload happened
+    screenshot("live-run")
+
+
+def test_hostile_values_are_text(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page(f"/experiments/{scenario.hostile_exp}")
+    wait(browser, lambda d: len(run_rows(d)) == 1)
+    assert HOSTILE_IMG in run_rows(browser)[0].text
+    page(f"/runs/{scenario.hostile_run}")
+    wait(browser, lambda d: by_testid(d, "param-row") and by_testid(d, "tag-row"))
+    assert by_testid(browser, "run-name")[0].text == HOSTILE_IMG
+    assert HOSTILE_IMG in by_testid(browser, "param-row")[0].text
+    tags = {r.get_attribute("data-key"): r for r in by_testid(browser, "tag-row")}
+    assert HOSTILE_SCRIPT in tags["note"].text
+    assert HOSTILE_SCRIPT in by_testid(browser, "description")[0].text
+    name = f"{HOSTILE_IMG}.txt"
+    row = wait(
+        browser,
+        lambda d: [r for r in by_testid(d, "artifact-row") if r.get_attribute("data-path") == name],
+    )
+    row[0].click()
+    text = wait(browser, lambda d: by_testid(d, "artifact-text"))[0]
+    assert text.text == HOSTILE_SCRIPT + HOSTILE_IMG
+    screenshot("hostile")
+    assert_no_alert(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, 'img[src="x"], img[onerror]') == []
+    scripts = browser.execute_script(
+        "return [...document.scripts].map(s => s.src || s.textContent.slice(0, 40))"
+    )
+    assert all(s.endswith(("/static/charts.js", "/static/app.js")) for s in scripts), scripts
+
+
+def test_report_renders_from_file_with_network_off(
+    browser: Any, scenario: Scenario, screenshot: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    done = run_report(scenario.children[:3], scenario, out)
+    assert done.returncode == 0, done.stderr
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        browser.get(out.as_uri())
+        wait(browser, lambda d: by_testid(d, "chart") and drawn(d, "loss") == 3 * EPOCHS)
+        assert drawn(browser, "accuracy") == 3 * EPOCHS
+        assert drawn(browser, BATCH_KEY) == 3 * EPOCHS
+        rows = {r.get_attribute("data-key"): r for r in by_testid(browser, "param-row")}
+        assert rows["lr"].find_elements(By.CSS_SELECTOR, "td.diff")
+        assert by_testid(browser, "compare-metrics")[0].find_elements(By.CSS_SELECTOR, "td.best")
+        urls = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert all(u.startswith("file:") for u in urls), urls
+        assert browser.current_url.startswith("file:")
+        screenshot("report")
+    finally:
+        browser.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+
+
+def test_report_with_hostile_values_stays_text(
+    browser: Any, scenario: Scenario, tmp_path: Path
+) -> None:
+    out = tmp_path / "hostile.html"
+    done = run_report([scenario.children[0], scenario.hostile_run], scenario, out)
+    assert done.returncode == 0, done.stderr
+    browser.get(out.as_uri())
+    wait(browser, lambda d: by_testid(d, "compare-params") and drawn(d, "loss") > 0)
+    heads = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "th.runcol")]
+    assert HOSTILE_IMG in heads
+    rows = {r.get_attribute("data-key"): r for r in by_testid(browser, "param-row")}
+    assert HOSTILE_IMG in rows["payload"].text
+    assert_no_alert(browser)
+    assert browser.find_elements(By.CSS_SELECTOR, 'img[src="x"], img[onerror]') == []
