@@ -12,11 +12,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tracklib import config, lifecycle, runstart
+from tracklib import config, lifecycle, ranks, runstart
 from tracklib.client import Client
 from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
 from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.run import ActiveRun
+from tracklib.silentrun import SilentRun
 
 _active_runs: list[ActiveRun] = []
 _active_experiment: tuple[str, str] | None = None  # (tracking URI, experiment id)
@@ -104,7 +105,8 @@ def start_run(
             run's ``environment/`` artifacts; default on unless ``TRACKLIB_CAPTURE_ENV=0``.
 
     Returns:
-        The new active run.
+        The new active run; on a non-zero rank of a distributed job, a run whose calls do
+        nothing (unless ``TRACKLIB_LOG_ALL_RANKS=1``; see :mod:`tracklib.ranks`).
 
     Raises:
         RunStateError: A run is active and ``nested`` is False, or the run to resume is
@@ -120,6 +122,12 @@ def start_run(
                 "start_run(nested=True); to start a separate run, end the active one first "
                 "(end_run() or leave its `with` block)."
             )
+        # -- rank-aware (issue 13): a non-zero rank gets a run that writes nothing
+        if not ranks.should_log():
+            silent = SilentRun(ranks.global_rank(), on_end=_forget)
+            _active_runs.append(silent)
+            return silent
+        # -- end rank-aware
         client, remote_uri = runstart.logging_client()
         resume_id = run_id or runstart.pop_run_id_env()
         if resume_id is not None:
@@ -171,7 +179,11 @@ def _end_all_runs(status: RunStatus) -> None:
 
 
 def active_run() -> ActiveRun | None:
-    """Return the innermost active run, or None."""
+    """Return the innermost active run, or None.
+
+    On a process that does not log (a non-zero rank, see :mod:`tracklib.ranks`), the run
+    ``start_run()`` returned there: a :class:`~tracklib.silentrun.SilentRun`.
+    """
     return _active_runs[-1] if _active_runs else None
 
 
