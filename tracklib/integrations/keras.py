@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import tempfile
+import weakref
 from typing import Any
 
 import keras
@@ -72,6 +73,7 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
         self._start = {"nested": nested, "experiment": experiment, "run_name": run_name,
                        "tags": tags}  # fmt: skip
         self._session: training_run.TrainingRun | None = None
+        self._watch: weakref.finalize | None = None
         self._batches = 0
 
     @property
@@ -85,7 +87,9 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
         self._batches = 0
         if self._session.silent:
             return
-        self._session.log_params(self._params())
+        fit_locals = _fit_locals(self.model)
+        self._watch_fit(fit_locals.get("callbacks"))
+        self._session.log_params(self._params(fit_locals))
         lines: list[str] = []
         self.model.summary(print_fn=lambda line, *args, **kwargs: lines.append(str(line)))
         self._session.run.log_text("\n".join(lines) + "\n", "model_summary.txt")
@@ -117,14 +121,34 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
                     self.model.save(path)
                     session.run.log_artifact(path, "model")
         finally:
+            if self._watch is not None:
+                self._watch.detach()
             session.end()
 
-    def _params(self) -> dict[str, Any]:
+    def _watch_fit(self, fit_callbacks: Any) -> None:
+        """End the run FAILED as soon as the ``fit`` that raised is let go.
+
+        ``fit`` holds its callback list in a local variable, so that list is freed when the
+        call is over: right after ``on_train_end`` when fit returns, or when the caller is
+        done handling the exception (the end of its ``except`` block) when fit raised. A
+        finalizer on it ends a run ``on_train_end`` did not end. If the list stays alive (an
+        uncaught exception kept by a notebook), the next training session ends the run.
+        """
+        self._watch = None
+        if fit_callbacks is None or not self._session or not self._session.owned:
+            return
+        try:
+            self._watch = weakref.finalize(fit_callbacks, self._session.end, failed=True)
+        except TypeError:  # not weak-referenceable: the next session ends the run
+            return
+        self._watch.atexit = False  # at exit, tracklib's exit handler ends open runs
+
+    def _params(self, fit_locals: dict[str, Any]) -> dict[str, Any]:
         model = self.model
         params: dict[str, Any] = {
             "epochs": self.params.get("epochs"),
             "steps_per_epoch": self.params.get("steps"),
-            "batch_size": _fit_batch_size(model),
+            "batch_size": _batch_size(fit_locals),
             "loss": _loss_name(getattr(model, "loss", None)),
             "model.total_params": model.count_params(),
             "model.trainable_params": sum(math.prod(w.shape) for w in model.trainable_weights),
@@ -143,19 +167,23 @@ def _loss_name(loss: Any) -> str | None:
     return str(getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__))
 
 
-def _fit_batch_size(model: Any) -> int | None:
-    """The batch size of the ``fit`` call running now (Keras does not give it to callbacks).
+def _fit_locals(model: Any) -> dict[str, Any]:
+    """The local variables of the running ``fit`` of ``model`` ({} when not found).
 
-    Read from the local variables of the ``fit`` frame of this model on the call stack; None
-    when that frame is not found (a custom training loop calling the callbacks itself).
+    Keras does not hand callbacks the batch size or its callback list; the ``fit`` frame
+    on the call stack has both. Not found in a custom loop that calls callbacks itself.
     """
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
-            size = frame.f_locals.get("batch_size")
-            if size is None:  # Keras' default for arrays; datasets batch themselves
-                adapter = getattr(frame.f_locals.get("epoch_iterator"), "data_adapter", None)
-                size = getattr(adapter, "batch_size", None)
-            return size if isinstance(size, int) else None
+            return dict(frame.f_locals)
         frame = frame.f_back  # type: ignore[assignment]
-    return None
+    return {}
+
+
+def _batch_size(fit_locals: dict[str, Any]) -> int | None:
+    size = fit_locals.get("batch_size")
+    if size is None:  # Keras' default for arrays; datasets batch themselves
+        adapter = getattr(fit_locals.get("epoch_iterator"), "data_adapter", None)
+        size = getattr(adapter, "batch_size", None)
+    return size if isinstance(size, int) else None
