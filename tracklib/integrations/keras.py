@@ -70,10 +70,11 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
         self._every = log_every_n_batches
         self._log_model = log_model
         self._model_filename = model_filename
-        self._start = {"nested": nested, "experiment": experiment, "run_name": run_name,
-                       "tags": tags}  # fmt: skip
+        self._start: dict[str, Any] = {
+            "nested": nested, "experiment": experiment, "run_name": run_name, "tags": tags
+        }  # fmt: skip
         self._session: training_run.TrainingRun | None = None
-        self._watch: weakref.finalize | None = None
+        self._watch: weakref.finalize[Any, Any] | None = None
         self._batches = 0
 
     @property

@@ -16,8 +16,9 @@ from argparse import Namespace
 from collections.abc import Mapping
 from typing import Any
 
+from lightning.fabric.loggers.logger import rank_zero_experiment
 from lightning.fabric.utilities.rank_zero import rank_zero_only
-from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
+from lightning.pytorch.loggers.logger import Logger
 
 from tracklib.integrations import training_run
 from tracklib.integrations.values import flat_params, metric_floats
@@ -26,7 +27,7 @@ from tracklib.run import ActiveRun
 _STATUS_FAILED = ("failed",)  # Lightning's finalize statuses: success, failed, finished
 
 
-class TracklibLogger(Logger):  # type: ignore[misc]  # lightning's base class is untyped here
+class TracklibLogger(Logger):
     """A Lightning logger writing to the active tracklib run, or to a run of its own.
 
     The run is picked at the first use (Lightning asks for ``version`` at setup): the active
@@ -56,8 +57,10 @@ class TracklibLogger(Logger):  # type: ignore[misc]  # lightning's base class is
     ) -> None:
         super().__init__()
         self._experiment_name = experiment
-        self._start = {"experiment": experiment, "run_name": run_name, "nested": nested,
-                       "tags": dict(tags or {})}  # fmt: skip
+        self._start: dict[str, Any] = {
+            "experiment": experiment, "run_name": run_name, "nested": nested,
+            "tags": dict(tags or {}),
+        }  # fmt: skip
         self._log_checkpoints = log_checkpoints
         self._save_dir = None if save_dir is None else os.fspath(save_dir)
         self._session: training_run.TrainingRun | None = None
@@ -90,7 +93,7 @@ class TracklibLogger(Logger):  # type: ignore[misc]  # lightning's base class is
         return self._save_dir
 
     @property
-    @rank_zero_experiment  # type: ignore[untyped-decorator]
+    @rank_zero_experiment
     def experiment(self) -> ActiveRun:
         """The tracklib run (``self.logger.experiment.log_text(...)`` in a module)."""
         return self._training_run().run

@@ -21,7 +21,7 @@ from tracklib.integrations import training_run
 from tracklib.integrations.values import flat_params, metric_floats
 
 
-class TracklibCallback(transformers.TrainerCallback):  # type: ignore[misc]  # untyped
+class TracklibCallback(transformers.TrainerCallback):
     """Log a ``transformers.Trainer`` run into the active run, or into a run of its own.
 
     With no active run, the callback starts a run at train begin and ends it at train end.
