@@ -13,8 +13,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from tracklib import ranks  # noqa: E402
-from tracklib.integrations import training_run  # noqa: E402
+from tracklib import ranks
+from tracklib.integrations import training_run
 
 
 @pytest.fixture(autouse=True)

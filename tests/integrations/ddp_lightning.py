@@ -11,9 +11,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import tracklib  # noqa: E402
-from lightning_models import Regressor, loader, trainer  # noqa: E402
-from tracklib.integrations.lightning import TracklibLogger  # noqa: E402
+from lightning_models import Regressor, loader, trainer
+
+import tracklib
+from tracklib.integrations.lightning import TracklibLogger
 
 
 def main() -> None:

@@ -74,7 +74,9 @@ def test_default_batch_size_and_model_file(client: tracklib.Client, data: Any) -
     assert run.data.params["batch_size"] == "32"  # Keras' default when fit is given none
     path = tracklib.download_artifacts(run.info.run_id, "model/model.keras")
     loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(data[0], verbose=0), model.predict(data[0], verbose=0))
+    np.testing.assert_allclose(
+        loaded.predict(data[0], verbose=0), model.predict(data[0], verbose=0)
+    )
 
 
 def test_logs_into_active_run_and_nested_children(client: tracklib.Client, data: Any) -> None:
@@ -98,7 +100,7 @@ def test_sweep_loop_survives_a_failing_fit(client: tracklib.Client, data: Any) -
     run_ids = []
     for extra in ([Boom()], []):
         callback = TracklibCallback()
-        try:
+        try:  # noqa: SIM105  (a sweep loop as users write it)
             make_model().fit(*data, epochs=2, verbose=0, callbacks=[callback, *extra])
         except ValueError:
             pass
@@ -139,6 +141,17 @@ def test_second_fit_with_other_params_keeps_training(client: tracklib.Client, da
         with pytest.warns(UserWarning, match="epochs"):
             model.fit(*data, epochs=2, verbose=0, callbacks=[TracklibCallback()])
     assert tracklib.get_run(run.run_id).data.params["epochs"] == "1"
+
+
+def test_non_zero_rank_logs_nothing(
+    monkeypatch: pytest.MonkeyPatch, store_root: str, data: Any
+) -> None:
+    tracklib.set_tracking_uri(store_root)
+    monkeypatch.setenv("RANK", "1")
+    callback = TracklibCallback(log_model=True, log_every_n_batches=1)
+    make_model().fit(*data, epochs=2, verbose=0, callbacks=[callback])
+    assert callback.run_id == "" and tracklib.active_run() is None
+    assert not Path(store_root).exists()
 
 
 def test_bad_batch_interval() -> None:

@@ -49,9 +49,11 @@ def metric_floats(values: Mapping[str, Any]) -> dict[str, float]:
 def _to_float(value: Any) -> float | None:
     if value is None or isinstance(value, (str, bytes, bytearray, complex)):
         return None
-    size = getattr(value, "size", 1)  # numpy/jax arrays: only single values are metrics
-    if isinstance(size, int) and size != 1:
-        return None
+    size = getattr(value, "size", None)  # numpy/jax arrays: only single values are metrics
+    if isinstance(size, int):
+        if size != 1 or not hasattr(value, "item"):
+            return None
+        value = value.item()  # NumPy 2 refuses float() of a 1-element array of ndim > 0
     try:
         return float(value)
     except (TypeError, ValueError, OverflowError):
