@@ -79,6 +79,19 @@ def test_default_batch_size_and_model_file(client: tracklib.Client, data: Any) -
     )
 
 
+def test_learning_rate_schedule_params(client: tracklib.Client, data: Any) -> None:
+    model = make_model()
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.9)
+    model.compile(keras.optimizers.SGD(learning_rate=schedule), "mse")
+    callback = TracklibCallback()
+    model.fit(*data, epochs=1, verbose=0, callbacks=[callback])
+    params = tracklib.get_run(str(callback.run_id)).data.params
+    assert params["optimizer"] == "SGD"
+    assert params["optimizer.learning_rate.class_name"] == "ExponentialDecay"
+    assert params["optimizer.learning_rate.config.initial_learning_rate"] == "0.1"
+    assert params["optimizer.learning_rate.config.decay_steps"] == "10"
+
+
 def test_logs_into_active_run_and_nested_children(client: tracklib.Client, data: Any) -> None:
     with tracklib.start_run(run_name="sweep") as parent:
         make_model().fit(*data, epochs=1, verbose=0, callbacks=[TracklibCallback()])
