@@ -12,6 +12,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tiny models: one torch thread is as fast, and on a busy 2-core runner a second spinning
+# thread makes each batch several times slower. Set before torch is imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from tracklib import ranks
 from tracklib.integrations import training_run
