@@ -20,8 +20,8 @@ def metric_floats(values: Mapping[str, Any]) -> dict[str, float]:
     """Return the real-number scalars of ``values`` as floats, in their order.
 
     Python numbers, numpy scalars and one-element arrays, torch tensors with one element
-    (batched: one host copy per device and dtype) and anything else ``float()`` accepts
-    (e.g. a jax array) are kept; other values (strings, lists, multi-element tensors) are
+    (batched: one host copy per device and dtype), and anything else with a single value
+    (``.item()``, e.g. a jax array) or that ``float()`` accepts are kept; other values (strings, lists, multi-element tensors) are
     left out, since a framework's log dict may carry them and training must not stop.
     """
     result: dict[str, float | None] = {}
