@@ -21,6 +21,7 @@ from typing import Any
 
 import keras
 
+from tracklib.errors import InvalidInputError
 from tracklib.integrations import training_run
 from tracklib.integrations.values import flat_params, metric_floats
 
@@ -61,8 +62,6 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
         if log_every_n_batches is not None and (
             type(log_every_n_batches) is not int or log_every_n_batches < 1
         ):
-            from tracklib.errors import InvalidInputError
-
             raise InvalidInputError(
                 f"log_every_n_batches must be a positive integer or None, "
                 f"got {log_every_n_batches!r}."
@@ -97,12 +96,12 @@ class TracklibCallback(keras.callbacks.Callback):  # type: ignore[misc]  # keras
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Log every number in ``logs`` with ``step=epoch``."""
-        if self._session is not None and logs:
+        if self._session is not None and not self._session.silent and logs:
             self._session.run.log_metrics(metric_floats(logs), step=epoch)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         """Every ``log_every_n_batches`` batches, log the batch logs as ``batch/<key>``."""
-        if self._every is None or self._session is None:
+        if self._every is None or self._session is None or self._session.silent:
             return
         self._batches += 1
         if logs and self._batches % self._every == 0:

@@ -21,8 +21,9 @@ def metric_floats(values: Mapping[str, Any]) -> dict[str, float]:
 
     Python numbers, numpy scalars and one-element arrays, torch tensors with one element
     (batched: one host copy per device and dtype), and anything else with a single value
-    (``.item()``, e.g. a jax array) or that ``float()`` accepts are kept; other values (strings, lists, multi-element tensors) are
-    left out, since a framework's log dict may carry them and training must not stop.
+    (``.item()``, e.g. a jax array) or that ``float()`` accepts are kept; other values
+    (strings, lists, multi-element tensors) are left out, since a framework's log dict may
+    carry them and training must not stop.
     """
     result: dict[str, float | None] = {}
     tensors: dict[tuple[Any, Any], list[tuple[str, Any]]] = {}
