@@ -36,6 +36,18 @@ def test_metrics_equal_callback_metrics(client: tracklib.Client, tmp_path: Path)
     assert "checkpoints/epoch=2-step=12.ckpt" in checkpoints
 
 
+def test_validate_after_fit_logs_into_the_same_run(client: tracklib.Client, tmp_path: Path) -> None:
+    logger = TracklibLogger()
+    train = trainer(logger=logger, max_epochs=1, default_root_dir=tmp_path)
+    module = Regressor()
+    train.fit(module, loader(), loader())
+    fit_val = tracklib.get_run(logger.version).data.metrics["val_loss"]
+    train.validate(module, loader(rows=32, batch_size=32))
+    run = tracklib.get_run(logger.version)
+    assert run.data.metrics["val_loss"] == float(train.callback_metrics["val_loss"]) != fit_val
+    assert len(client.search_runs([run.info.experiment_id])) == 1
+
+
 def test_failing_training_ends_the_run_failed(client: tracklib.Client, tmp_path: Path) -> None:
     logger = TracklibLogger()
     with pytest.raises(ValueError, match="boom"):

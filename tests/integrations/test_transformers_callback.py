@@ -33,7 +33,9 @@ class Boom(transformers.TrainerCallback):
         raise ValueError("boom")
 
 
-def make_trainer(tmp_path: Path, *callbacks: Any, epochs: int = 2) -> transformers.Trainer:
+def make_trainer(
+    tmp_path: Path, *callbacks: Any, epochs: int = 2, save: str = "no"
+) -> transformers.Trainer:
     config = transformers.BertConfig(
         vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
         intermediate_size=32, max_position_embeddings=16, num_labels=2,
@@ -41,7 +43,7 @@ def make_trainer(tmp_path: Path, *callbacks: Any, epochs: int = 2) -> transforme
     torch.manual_seed(0)
     args = transformers.TrainingArguments(
         output_dir=str(tmp_path / "out"), num_train_epochs=epochs, per_device_train_batch_size=8,
-        logging_steps=2, eval_strategy="epoch", save_strategy="no", report_to="none",
+        logging_steps=2, eval_strategy="epoch", save_strategy=save, report_to="none",
         use_cpu=True, disable_tqdm=True, learning_rate=1e-3,
     )  # fmt: skip
     return transformers.Trainer(
@@ -98,3 +100,14 @@ def test_child_run_under_user_parent(client: tracklib.Client, tmp_path: Path) ->
     child = tracklib.get_run(str(callback.run_id))
     assert child.data.tags["mlflow.parentRunId"] == parent.run_id
     assert child.info.run_name == "bert-tiny" and "loss" in child.data.metrics
+
+
+def test_checkpoints_logged_when_asked(client: tracklib.Client, tmp_path: Path) -> None:
+    callback = TracklibCallback(log_checkpoints=True)
+    make_trainer(tmp_path, callback, epochs=1, save="epoch").train()
+    run_id = str(callback.run_id)
+    assert [f.path for f in tracklib.list_artifacts(run_id, "checkpoints")] == [
+        "checkpoints/checkpoint-4"  # 32 rows in batches of 8: 4 steps
+    ]
+    files = {f.path for f in tracklib.list_artifacts(run_id, "checkpoints/checkpoint-4")}
+    assert "checkpoints/checkpoint-4/trainer_state.json" in files
