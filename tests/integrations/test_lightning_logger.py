@@ -92,7 +92,6 @@ def test_two_process_ddp_yields_one_run(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "rank 0 done" in result.stdout and "rank 1 done" in result.stdout
     runs = tracklib.Client(store).search_runs(experiment_names=["ddp"])
-    assert sorted(r.info.run_name for r in runs if r.data.tags.get("tracklib.integration")) != []
     lightning_runs = [r for r in runs if r.data.tags.get("tracklib.integration") == "lightning"]
     fluent_runs = [r for r in runs if r.info.run_name == "fluent"]
     assert len(lightning_runs) == 1 and len(fluent_runs) == 1 and len(runs) == 2
