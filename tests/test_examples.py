@@ -15,18 +15,21 @@ from tracklib.entities import Run
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_example(name: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     script = EXAMPLES / name
     if not script.is_file():
         pytest.skip(f"{script} does not exist")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "TRACKLIB_"))}
+    # Framework examples: one torch thread (tiny models; on a busy 2-core runner, a second
+    # spinning thread makes them several times slower), no hub access.
+    env.update(OMP_NUM_THREADS="1", KERAS_BACKEND="torch", HF_HUB_OFFLINE="1")
     result = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, str(script), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -96,3 +99,48 @@ def _artifact_files(client: tracklib.Client, run_id: str, path: str = "") -> lis
         elif info.file_size:
             files.append(info.path)
     return files
+
+
+def test_lstm_sweep(tmp_path: Path) -> None:
+    result = run_example("lstm_sweep.py", tmp_path, "--fast")
+    client = tracklib.Client(tmp_path / "mlruns")
+    runs = client.search_runs(experiment_names=["lstm-sweep"])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1 and len(runs) == 5
+    children = [r for r in runs if r is not parents[0]]
+    assert {(c.data.params["units"], c.data.params["dropout"]) for c in children} == {
+        ("20", "0.0"), ("20", "0.2"), ("40", "0.0"), ("40", "0.2"),
+    }  # fmt: skip
+    for child in children:
+        assert child.data.tags["mlflow.parentRunId"] == parents[0].info.run_id
+        assert str(child.info.status) == "FINISHED"
+        steps = [m.step for m in client.get_metric_history(child.info.run_id, "val_mae")]
+        assert steps == [0, 1]  # --fast: 2 epochs, one point each
+        assert "model/model.keras" in _artifact_files(client, child.info.run_id)
+    best = min(children, key=lambda r: r.data.metrics["val_mae"])
+    assert f"best child by val_mae: {best.info.run_id}" in result.stdout
+    assert "tracklib compare " + best.info.run_id in result.stdout
+
+
+def test_lightning_mnist_like(tmp_path: Path) -> None:
+    result = run_example("lightning_mnist_like.py", tmp_path, "--fast")
+    runs = tracklib.Client(tmp_path / "mlruns").search_runs(
+        experiment_names=["lightning-mnist-like"]
+    )
+    assert len(runs) == 1 and str(runs[0].info.status) == "FINISHED"
+    run = runs[0]
+    assert run.info.run_id in result.stdout
+    assert run.data.params == {"channels": "8", "lr": "0.01"}
+    assert {"train_loss_step", "train_loss_epoch", "val_loss", "val_acc"} <= run.data.metrics.keys()
+    client = tracklib.Client(tmp_path / "mlruns")
+    assert any(p.endswith(".ckpt") for p in _artifact_files(client, run.info.run_id))
+
+
+def test_hf_trainer(tmp_path: Path) -> None:
+    result = run_example("hf_trainer.py", tmp_path, "--fast")
+    runs = tracklib.Client(tmp_path / "mlruns").search_runs(experiment_names=["hf-trainer"])
+    assert len(runs) == 1 and str(runs[0].info.status) == "FINISHED"
+    run = runs[0]
+    assert run.info.run_id in result.stdout and run.info.run_name == "bert-tiny"
+    assert run.data.params["model.num_hidden_layers"] == "2"
+    assert {"loss", "eval_loss", "train_loss"} <= run.data.metrics.keys()

@@ -46,3 +46,6 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = _run(sys.executable, "-m", "mypy", "--strict")  # files: tracklib and tests
     assert result.returncode == 0, result.stdout + result.stderr
+    for conftest in sorted(ROOT.glob("tests/*/conftest.py")):  # one "conftest" module a run
+        result = _run(sys.executable, "-m", "mypy", "--strict", str(conftest.relative_to(ROOT)))
+        assert result.returncode == 0, result.stdout + result.stderr

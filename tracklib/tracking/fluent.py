@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from tracklib import settings
 from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
 from tracklib.errors import InvalidInputError, RunStateError
-from tracklib.tracking import lifecycle, start
+from tracklib.tracking import lifecycle, ranks, start
 from tracklib.tracking.active_run import ActiveRun
 from tracklib.tracking.client import Client
+from tracklib.tracking.silent_run import SilentRun
 
 if TYPE_CHECKING:
     import pandas
@@ -113,7 +114,8 @@ def start_run(
             run's ``environment/`` artifacts; default on unless ``TRACKLIB_CAPTURE_ENV=0``.
 
     Returns:
-        The new active run.
+        The new active run; on a non-zero rank of a distributed job, a run whose calls do
+        nothing (unless ``TRACKLIB_LOG_ALL_RANKS=1``; see :mod:`tracklib.tracking.ranks`).
 
     Raises:
         RunStateError: A run is active and ``nested`` is False, or the run to resume is
@@ -129,6 +131,12 @@ def start_run(
                 "start_run(nested=True); to start a separate run, end the active one first "
                 "(end_run() or leave its `with` block)."
             )
+        # -- rank-aware (issue 13): a non-zero rank gets a run that writes nothing
+        if not ranks.should_log():
+            silent = SilentRun(ranks.global_rank(), on_end=_forget)
+            _active_runs.append(silent)
+            return silent
+        # -- end rank-aware
         client, remote_uri = start.logging_client()
         resume_id = run_id or start.pop_run_id_env()
         if resume_id is not None:
@@ -185,7 +193,11 @@ def reset() -> None:
 
 
 def active_run() -> ActiveRun | None:
-    """Return the innermost active run, or None."""
+    """Return the innermost active run, or None.
+
+    On a process that does not log (a non-zero rank, see :mod:`tracklib.tracking.ranks`), the run
+    ``start_run()`` returned there: a :class:`~tracklib.tracking.silent_run.SilentRun`.
+    """
     return _active_runs[-1] if _active_runs else None
 
 
