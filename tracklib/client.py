@@ -23,6 +23,8 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import InvalidInputError, NotFoundError
+from tracklib.registry import uris
+from tracklib.registry.client import RegistryClient  # model registry (issue 12)
 from tracklib.run import to_terminal_status
 from tracklib.runnames import resolve_run_name
 from tracklib.stores import open_store
@@ -31,7 +33,7 @@ from tracklib.stores.base import Store
 from tracklib.stores.runfiles import RUN_NAME_TAG
 
 
-class Client:
+class Client(RegistryClient):
     """Explicit access to a tracking store by experiment and run id.
 
     Args:
@@ -361,7 +363,15 @@ class Client:
     ) -> str:
         """Return a local path holding a run's artifact (copied into ``dst_path`` if given).
 
+        ``run_id`` may also be a ``runs:/<run_id>/<path>`` or ``models:/<name>/<version>`` /
+        ``models:/<name>@<alias>`` URI (``path`` is then below it).
+
         Raises:
-            NotFoundError: No such run or artifact.
+            NotFoundError: No such run, artifact, model, version or alias.
         """
+        if uris.is_uri(run_id):  # model registry (issue 12): runs:/ and models:/ URIs
+            resolved = self.resolve_artifact_uri(run_id, path)
+            if isinstance(resolved, str):
+                return uris.copy_local_source(resolved, dst_path)
+            run_id, path = resolved
         return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)
