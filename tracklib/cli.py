@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_uri(reproduce)
     reproduce.set_defaults(handler=_cmd_reproduce)
     _add_sync_verb(verbs)
+    __import__("tracklib.modelscmd").modelscmd.add_verbs(verbs)  # model registry (issue 12)
     return parser
 
 

@@ -346,14 +346,26 @@ def register_model(
     """
     from tracklib.client import Client
 
-    client = Client()
+    return register_with(Client(), model_uri, name, tags)
+
+
+def register_with(
+    client: RegistryClient, model_uri: str, name: str, tags: Mapping[str, Any] | None = None
+) -> ModelVersion:
+    """:func:`register_model` through a given client (the CLI's ``--tracking-uri``).
+
+    Raises:
+        InvalidInputError: Bad URI, name or tag.
+        NotFoundError: The run or its artifact does not exist.
+        StoreUnavailableError: The server cannot be reached.
+    """
     model = rules.model_name(name)
     checked = rules.tags(tags)
     run_id: str | None = None
     source = model_uri
     if model_uri.startswith(uris.RUNS):
         run_id, path = uris.parse_runs_uri(model_uri)
-        if config.is_remote(client.tracking_uri):
+        if config.is_remote(client.tracking_uri):  # remote path hook: see registry/spool.py
             from tracklib.registry.spool import server_run_id
 
             run_id = server_run_id(client.tracking_uri, run_id)
