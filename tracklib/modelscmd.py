@@ -123,9 +123,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     rows = []
     for model in models:
         data = model_json(model)
-        latest = data["latest_version"]
-        rows.append([model.name, "-" if latest is None else str(latest),
-                     _aliases_text(model.aliases), tables.local_time(model.last_updated_timestamp)])  # fmt: skip
+        latest = "-" if data["latest_version"] is None else str(data["latest_version"])
+        updated = tables.local_time(model.last_updated_timestamp)
+        rows.append([model.name, latest, _aliases_text(model.aliases), updated])
     colour = tables.colour_enabled()
     print(tables.render(["NAME", "LATEST", "ALIASES", "UPDATED"], rows, colour))
     return 0
