@@ -370,8 +370,5 @@ class Client(RegistryClient):
             NotFoundError: No such run, artifact, model, version or alias.
         """
         if uris.is_uri(run_id):  # model registry (issue 12): runs:/ and models:/ URIs
-            resolved = self.resolve_artifact_uri(run_id, path)
-            if isinstance(resolved, str):
-                return uris.copy_local_source(resolved, dst_path)
-            run_id, path = resolved
+            return self.download_uri(run_id, path, dst_path)
         return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tracklib import config
+from tracklib import config, validation
 from tracklib.entities import FileInfo, ModelVersion, RegisteredModel, Run
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from tracklib.registry import base, rules, uris
@@ -310,23 +310,35 @@ class RegistryClient:
         )
 
     # ------------------------------------------------------------ URIs
-    def resolve_artifact_uri(self, uri: str, path: str = "") -> tuple[str, str] | str:
-        """Resolve ``runs:/`` or ``models:/`` to ``(run_id, artifact path)``, or to the version's
-        source when it is not a run's artifact.
+    def download_uri(
+        self, uri: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Download what a ``runs:/`` or ``models:/`` URI names (``path`` below it); return
+        the local path. A model folder (one with an ``MLmodel`` file) fetched by a
+        ``models:/`` URI gets MLflow's ``registered_model_meta`` file, as MLflow writes it.
 
         Raises:
-            InvalidInputError: A malformed URI.
-            NotFoundError: No such run, model, version or alias.
+            InvalidInputError: A malformed URI, or a source tracklib cannot fetch.
+            NotFoundError: No such run, artifact, model, version or alias.
         """
         if uri.startswith(uris.RUNS):
             run_id, sub = uris.parse_runs_uri(uri)
+            return self._download_run_path(run_id, sub, path, dst_path)
+        version = uris.resolve_version(self, uri)
+        found = uris.run_artifact(self, version)
+        if found is None:
+            local = uris.copy_local_source(version.source, dst_path)
         else:
-            version = uris.resolve_version(self, uri)
-            found = uris.run_artifact(self, version)
-            if found is None:
-                return version.source
-            run_id, sub = found
-        return run_id, "/".join(p for p in (sub, path.strip("/")) if p)
+            local = self._download_run_path(found[0], found[1], path, dst_path)
+        if not path.strip("/"):
+            uris.add_registered_model_meta(local, version)
+        return local
+
+    def _download_run_path(
+        self, run_id: str, sub: str, path: str, dst_path: str | os.PathLike[str] | None
+    ) -> str:
+        full = "/".join(p for p in (sub, path.strip("/")) if p)
+        return self.store.download_artifacts(validation.validate_run_id(run_id), full, dst_path)
 
 
 def register_model(

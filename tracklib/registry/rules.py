@@ -84,13 +84,14 @@ def alias_name(alias: object, assigning: bool = False) -> str:
 
 
 def tag(key: object, value: Any) -> tuple[str, str]:
-    """Check a registry tag and return it as strings (``None`` -> ``""``, others ``str()``).
+    """Check a registry tag and return it as strings (non-strings through ``str()``, as
+    MlflowClient does: ``None`` becomes ``"None"``).
 
     Raises:
         InvalidInputError: Bad key (MLflow's key rules) or a value over 100000 characters.
     """
     checked = validation.validate_key(key, "tag")
-    text = "" if value is None else value if isinstance(value, str) else str(value)
+    text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_TAG_VALUE_LENGTH:
         raise InvalidInputError(
             f"Tag {checked!r}: the value is {len(text)} characters; registry tags are limited "

@@ -125,3 +125,14 @@ def copy_local_source(source: str, dst_path: str | os.PathLike[str] | None) -> s
         os.makedirs(root, exist_ok=True)
         shutil.copyfile(path, target)
     return target
+
+
+def add_registered_model_meta(local: str, version: ModelVersion) -> None:
+    """Write MLflow's ``registered_model_meta`` into a downloaded model folder (one holding
+    an ``MLmodel`` file), naming the model and version it came from."""
+    if os.path.isdir(local) and os.path.isfile(os.path.join(local, "MLmodel")):
+        from tracklib.stores.disk import dump_yaml
+
+        data = dump_yaml({"model_name": version.name, "model_version": version.version})
+        with open(os.path.join(local, "registered_model_meta"), "wb") as f:
+            f.write(data)
