@@ -193,7 +193,7 @@ def test_processes_registering_at_once_get_distinct_consecutive_versions(
             stdout=subprocess.PIPE,
             text=True,
             env=env,
-        )  # fmt: skip
+        )
         for _ in range(4)
     ]
     numbers = [int(line) for p in procs for line in p.communicate(timeout=120)[0].split()]
