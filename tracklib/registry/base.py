@@ -24,6 +24,10 @@ DELETED_STAGE = "Deleted_Internal"
 class RegistryStore(Protocol):
     """Registered models and their versions, in one tracking store's registry."""
 
+    #: MLflow's client sees version numbers from this store as text (REST) or ints (file);
+    #: it shows in files MLflow writes, such as a downloaded model's registered_model_meta.
+    versions_as_text: bool
+
     def create_registered_model(
         self, name: str, tags: Mapping[str, str], description: str | None
     ) -> RegisteredModel:

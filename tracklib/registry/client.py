@@ -331,7 +331,7 @@ class RegistryClient:
         else:
             local = self._download_run_path(found[0], found[1], path, dst_path)
         if not path.strip("/"):
-            uris.add_registered_model_meta(local, version)
+            uris.add_registered_model_meta(local, version, self.registry.versions_as_text)
         return local
 
     def _download_run_path(

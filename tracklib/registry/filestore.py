@@ -51,6 +51,8 @@ class FileRegistry:
         root: The file store's root folder (the one holding ``0/`` and ``models/``).
     """
 
+    versions_as_text = False
+
     def __init__(self, root: str) -> None:
         self.root = root
         self.models_dir = os.path.join(root, layout.MODELS)

@@ -70,6 +70,8 @@ class RestRegistry:
         store: The tracking store of the same server (its session is shared).
     """
 
+    versions_as_text = True
+
     def __init__(self, store: RestStore) -> None:
         self.store = store
 

@@ -127,12 +127,18 @@ def copy_local_source(source: str, dst_path: str | os.PathLike[str] | None) -> s
     return target
 
 
-def add_registered_model_meta(local: str, version: ModelVersion) -> None:
+def add_registered_model_meta(local: str, version: ModelVersion, as_text: bool) -> None:
     """Write MLflow's ``registered_model_meta`` into a downloaded model folder (one holding
-    an ``MLmodel`` file), naming the model and version it came from."""
+    an ``MLmodel`` file), naming the model and version it came from (the version as text
+    when MLflow's client would have it as text: from a server)."""
     if os.path.isdir(local) and os.path.isfile(os.path.join(local, "MLmodel")):
         from tracklib.stores.disk import dump_yaml
 
-        data = dump_yaml({"model_name": version.name, "model_version": version.version})
+        data = dump_yaml(
+            {
+                "model_name": version.name,
+                "model_version": str(version.version) if as_text else version.version,
+            }
+        )
         with open(os.path.join(local, "registered_model_meta"), "wb") as f:
             f.write(data)
