@@ -166,6 +166,6 @@ def test_register_while_the_server_is_down_raises_and_writes_nothing(
         with pytest.raises(tracklib.errors.StoreError):
             tracklib.register_model(f"runs:/{run.info.run_id}/model", name)
         proxy.plan = always(PASS)
-    with pytest.raises(Exception, match="not found|RESOURCE_DOES_NOT_EXIST"):
+    with pytest.raises(Exception, match=r"not found|RESOURCE_DOES_NOT_EXIST"):
         reference.get_registered_model(name)
     _ = capfd.readouterr()
