@@ -75,3 +75,14 @@ def test_cli_errors_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "version=9" in err
     code, out, _ = _main(capsys, "models", "--tracking-uri", "elsewhere")
     assert code == 0 and "No registered models" in out
+
+
+def test_sync_says_it_skipped_registered_models(capsys: pytest.CaptureFixture[str]) -> None:
+    run_id = _run_with_model(0.5)
+    tracklib.register_model(f"runs:/{run_id}/model", "a")
+    tracklib.register_model(f"runs:/{run_id}/model", "b")
+    code, out, err = _main(capsys, "sync", "mlruns", "--to", "target", "--json")
+    assert code == 0
+    assert json.loads(out)["skipped_models"] == 2 and json.loads(out)["runs"] == 1
+    assert "skipped 2 registered model(s)" in err
+    assert tracklib.Client("target").search_registered_models() == []

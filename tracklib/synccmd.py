@@ -46,12 +46,32 @@ def run(
         total.warnings += stats.warnings
     if progress is not None:
         print(file=sys.stderr)
+    skipped = _skipped_models(path)  # model registry (issue 12): not carried, said so
     if as_json:
-        print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs)}))
+        print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs),
+                          "skipped_models": skipped}))  # fmt: skip
     else:
         verb = "would send" if dry_run else "sent"
         print(f"tracklib sync: {verb} {_summary(total)} to {len(jobs)} server(s).")
     return 0
+
+
+def _skipped_models(path: str | None) -> int:
+    """Registered models of a local store, which sync does not carry (say so on stderr)."""
+    if path is None:  # spools hold no registry: register_model talks to the server
+        return 0
+    from tracklib.registry.layout import model_names
+
+    root = config.local_path(path)
+    count = len(model_names(root))
+    if count:
+        print(
+            f"tracklib sync: skipped {count} registered model(s) in {root}/models: the "
+            "registry is not synced; register them on the server with `tracklib models "
+            "register RUN PATH NAME --tracking-uri URL` (see docs/registry.md).",
+            file=sys.stderr,
+        )
+    return count
 
 
 def _spool_jobs() -> list[tuple[str, str]]:
