@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         set_tracking_uri,
         start_run,
     )
-    from tracklib.registry.client import register_model  # model registry (issue 12)
+    from tracklib.registry.register import register_model  # model registry (issue 12)
     from tracklib.run import ActiveRun
 
 __version__ = "0.1.0"
@@ -108,7 +108,7 @@ _HOMES = {
     "errors": "",
     "Client": "tracklib.client",
     "ActiveRun": "tracklib.run",
-    "register_model": "tracklib.registry.client",  # model registry (issue 12)
+    "register_model": "tracklib.registry.register",  # model registry (issue 12)
     **dict.fromkeys(
         (
             "Experiment",

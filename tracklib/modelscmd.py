@@ -189,7 +189,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 def _cmd_register(args: argparse.Namespace) -> int:
     from tracklib import runids
-    from tracklib.registry.client import register_with
+    from tracklib.registry.register import register_with
 
     client = Client(args.tracking_uri)
     run_id = runids.resolve(client, args.run)

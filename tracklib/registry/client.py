@@ -8,14 +8,13 @@ called, so both stores refuse bad input the same way and write nothing.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tracklib import config, validation
 from tracklib.entities import FileInfo, ModelVersion, RegisteredModel, Run
-from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from tracklib.errors import InvalidInputError
 from tracklib.registry import base, rules, uris
 from tracklib.registry.base import RegistryStore
 from tracklib.stores.base import Store
@@ -339,66 +338,3 @@ class RegistryClient:
     ) -> str:
         full = "/".join(p for p in (sub, path.strip("/")) if p)
         return self.store.download_artifacts(validation.validate_run_id(run_id), full, dst_path)
-
-
-def register_model(
-    model_uri: str, name: str, tags: Mapping[str, Any] | None = None
-) -> ModelVersion:
-    """Register a run's model as the next version of ``name`` (created if needed).
-
-    ``model_uri`` is ``runs:/<run_id>/<artifact path>`` (any artifact folder or file of a
-    run), ``models:/...`` (a new version with the same source) or any other URI (kept as
-    the source, with no run). With an http(s) tracking URI, a run still in the local spool is
-    pushed to the server first, so the version names the server's run.
-
-    Raises:
-        InvalidInputError: Bad URI, name or tag.
-        NotFoundError: The run or its artifact does not exist.
-        StoreUnavailableError: The server cannot be reached.
-    """
-    from tracklib.client import Client
-
-    return register_with(Client(), model_uri, name, tags)
-
-
-def register_with(
-    client: RegistryClient, model_uri: str, name: str, tags: Mapping[str, Any] | None = None
-) -> ModelVersion:
-    """:func:`register_model` through a given client (the CLI's ``--tracking-uri``).
-
-    Raises:
-        InvalidInputError: Bad URI, name or tag.
-        NotFoundError: The run or its artifact does not exist.
-        StoreUnavailableError: The server cannot be reached.
-    """
-    model = rules.model_name(name)
-    checked = rules.tags(tags)
-    run_id: str | None = None
-    source = model_uri
-    if model_uri.startswith(uris.RUNS):
-        run_id, path = uris.parse_runs_uri(model_uri)
-        if config.is_remote(client.tracking_uri):  # remote path hook: see registry/spool.py
-            from tracklib.registry.spool import server_run_id
-
-            run_id = server_run_id(client.tracking_uri, run_id)
-        source = _run_source(client, run_id, path)
-    elif model_uri.startswith(uris.MODELS):
-        version = uris.resolve_version(client, model_uri)
-        run_id, source = version.run_id, version.source
-    with contextlib.suppress(AlreadyExistsError):
-        client.create_registered_model(model)
-    return client.create_model_version(model, source, run_id, checked)
-
-
-def _run_source(client: RegistryClient, run_id: str, path: str) -> str:
-    """``<artifact_uri>/<path>`` of a run, after checking that the artifact exists."""
-    root = client.get_run(run_id).info.artifact_uri.rstrip("/")
-    if path:
-        parent = os.path.dirname(path)
-        listed = {f.path for f in client.list_artifacts(run_id, parent or None)}
-        if path not in listed:
-            raise NotFoundError(
-                f"Run {run_id} has no artifact {path!r} to register; log the model first "
-                f"(tracklib.log_artifacts(folder, {path!r}))."
-            )
-    return f"{root}/{path}" if path else root
