@@ -77,12 +77,31 @@ def test_cli_errors_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and "No registered models" in out
 
 
-def test_sync_says_it_skipped_registered_models(capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_carries_registered_models_once(capsys: pytest.CaptureFixture[str]) -> None:
     run_id = _run_with_model(0.5)
     tracklib.register_model(f"runs:/{run_id}/model", "a")
+    tracklib.register_model(f"runs:/{run_id}/model", "a", tags={"t": "2"})
+    tracklib.Client().set_registered_model_tag("a", "k", "v")
+    tracklib.Client().set_registered_model_alias("a", "champion", 2)
+    tracklib.Client().delete_model_version("a", 1)
     tracklib.register_model(f"runs:/{run_id}/model", "b")
     code, out, err = _main(capsys, "sync", "mlruns", "--to", "target", "--json")
-    assert code == 0
-    assert json.loads(out)["skipped_models"] == 2 and json.loads(out)["runs"] == 1
-    assert "skipped 2 registered model(s)" in err
-    assert tracklib.Client("target").search_registered_models() == []
+    assert code == 0, err
+    assert json.loads(out)["registry"] == {"models": 2, "versions": 2}
+    target = tracklib.Client("target")
+    (synced,) = target.search_runs()
+    champion = target.get_model_version_by_alias("a", "champion")
+    assert champion.run_id == synced.info.run_id != run_id
+    assert champion.source == synced.info.artifact_uri + "/model"
+    assert champion.tags == {
+        "t": "2",
+        "tracklib.sourceVersion": champion.tags["tracklib.sourceVersion"],
+    }
+    assert champion.tags["tracklib.sourceVersion"].startswith("2:")
+    assert target.get_registered_model("a").tags == {"k": "v"}
+    code, out, _ = _main(capsys, "sync", "mlruns", "--to", "target", "--json")
+    assert json.loads(out)["registry"] == {"models": 2, "versions": 0}  # nothing twice
+    assert [v.version for v in target.search_model_versions("name = 'a'")] == [1]
+    code, out, _ = _main(capsys, "sync", "mlruns", "--to", "other", "--dry-run")
+    assert "2 registered models, 2 new versions" in out
+    assert tracklib.Client("other").search_registered_models() == []

@@ -169,3 +169,27 @@ def test_register_while_the_server_is_down_raises_and_writes_nothing(
     with pytest.raises(Exception, match=r"not found|RESOURCE_DOES_NOT_EXIST"):
         reference.get_registered_model(name)
     _ = capfd.readouterr()
+
+
+def test_sync_carries_a_local_registry_to_the_server(
+    mlflow_server: MlflowServer, reference: MlflowClient, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from tracklib import cli
+
+    tracklib.set_tracking_uri("offline")
+    name = _name("carried")
+    with tracklib.start_run(experiment=_name("offline")) as run:
+        _log_model()
+    tracklib.register_model(f"runs:/{run.info.run_id}/model", name)
+    tracklib.Client().set_registered_model_alias(name, "champion", 1)
+    assert cli.main(["sync", "offline", "--to", mlflow_server.url]) == 0
+    assert "1 registered models, 1 new versions" in capsys.readouterr().out
+    champion = reference.get_model_version_by_alias(name, "champion")
+    server_run = reference.get_run(champion.run_id)
+    assert champion.run_id != run.info.run_id
+    assert champion.source == server_run.info.artifact_uri + "/model"
+    mlflow.set_tracking_uri(mlflow_server.url)
+    theirs = mlflow.artifacts.download_artifacts(f"models:/{name}@champion",
+                                                 dst_path=str(tmp_path / "t"))  # fmt: skip
+    assert set(_tree(theirs)) == {"MLmodel", "w.json", "registered_model_meta"}

@@ -46,32 +46,30 @@ def run(
         total.warnings += stats.warnings
     if progress is not None:
         print(file=sys.stderr)
-    skipped = _skipped_models(path)  # model registry (issue 12): not carried, said so
+    carried = _carry_models(path, to, dry_run)  # model registry (issue 12)
     if as_json:
         print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs),
-                          "skipped_models": skipped}))  # fmt: skip
+                          "registry": carried}))  # fmt: skip
     else:
         verb = "would send" if dry_run else "sent"
         print(f"tracklib sync: {verb} {_summary(total)} to {len(jobs)} server(s).")
+        if carried["models"]:
+            print(f"tracklib sync: {carried['models']} registered models, "
+                  f"{carried['versions']} new versions.")  # fmt: skip
     return 0
 
 
-def _skipped_models(path: str | None) -> int:
-    """Registered models of a local store, which sync does not carry (say so on stderr)."""
-    if path is None:  # spools hold no registry: register_model talks to the server
-        return 0
-    from tracklib.registry.layout import model_names
+def _carry_models(path: str | None, to: str | None, dry_run: bool) -> dict[str, Any]:
+    """Carry a local store's registered models after its runs (see registry/carry.py)."""
+    if path is None or to is None:  # spools hold no registry: register_model goes to the server
+        return {"models": 0, "versions": 0}
+    from tracklib.registry.carry import ModelCarrier
 
-    root = config.local_path(path)
-    count = len(model_names(root))
-    if count:
-        print(
-            f"tracklib sync: skipped {count} registered model(s) in {root}/models: the "
-            "registry is not synced; register them on the server with `tracklib models "
-            "register RUN PATH NAME --tracking-uri URL` (see docs/registry.md).",
-            file=sys.stderr,
-        )
-    return count
+    carrier = ModelCarrier(config.local_path(path), open_store(to), config.redact_uri(to), dry_run)
+    stats = carrier.carry_all()
+    for warning in stats.warnings:
+        print(f"tracklib sync: {warning}", file=sys.stderr)
+    return {"models": stats.models, "versions": stats.versions}
 
 
 def _spool_jobs() -> list[tuple[str, str]]:
