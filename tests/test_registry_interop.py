@@ -176,7 +176,7 @@ def test_pyfunc_model_registered_by_tracklib_loads_through_models_uri(tmp_path: 
     assert loaded.predict([1, 2]) == [2, 3]
 
 
-class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class AddOne(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
         return [x + 1 for x in model_input]
 

@@ -140,14 +140,17 @@ class FileRegistry:
         """Rename a model: one folder rename, then the names inside the meta files."""
         old = self._model_dir(name)
         new = os.path.join(self.models_dir, new_name)
+        taken = AlreadyExistsError(f"Registered Model (name={new_name}) already exists.")
+        if os.path.exists(os.path.join(new, META)):
+            raise taken
         try:
-            os.mkdir(new)  # claim the name; the rename below replaces this empty folder
-        except FileExistsError:
-            if os.path.exists(os.path.join(new, META)) or os.listdir(new):
-                raise AlreadyExistsError(
-                    f"Registered Model (name={new_name}) already exists."
-                ) from None
-        os.rename(old, new)
+            # Atomic; fails on a non-empty folder (a model created meanwhile). An empty one
+            # (a crashed create) is replaced, so no folder without meta.yaml is left behind.
+            os.rename(old, new)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise taken from None
+            raise
         now = _now()
         for number in layout.version_numbers(new):
             meta_path = os.path.join(new, f"{VERSION_PREFIX}{number}", META)
