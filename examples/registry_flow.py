@@ -4,7 +4,8 @@ alias ``champion``; a later, better run becomes version 2 and takes the alias.
 Standard library only. Each "training" run fits ``y = a * x`` to noisy data by least squares
 with a ridge penalty (the swept hyper-parameter), logs ``mse`` on held-out data, and saves its
 model folder (the coefficient as JSON) as the artifact ``model``; to tracklib any artifact
-folder is a model (save it with ``mlflow.pyfunc.save_model`` to make it servable by MLflow). Deployment code then refers to ``models:/sine-regressor@champion``, never a run id.
+folder is a model (save it with ``mlflow.pyfunc.save_model`` to make it servable by MLflow).
+Deployment code then refers to ``models:/sine-regressor@champion``, never a run id.
 
 Run it from any folder: ``python examples/registry_flow.py``. Everything lands in ``./mlruns``
 (or wherever ``TRACKLIB_TRACKING_URI`` points); MLflow's UI shows the model under "Models":
