@@ -240,3 +240,20 @@ def test_crash_mid_register_leaves_no_half_version(client: tracklib.Client, tmp_
     assert [v.version for v in client.search_model_versions("name='m'")] == [1]
     assert client.create_model_version("m", "file:///next").version == 2
     assert theirs.get_model_version("m", 2).source == "file:///next"
+
+
+def test_models_uri_with_a_source_outside_any_run(client: tracklib.Client, tmp_path: Path) -> None:
+    (tmp_path / "exported/sub").mkdir(parents=True)
+    (tmp_path / "exported/sub/w.bin").write_bytes(b"\x00\x01")
+    client.create_registered_model("m")
+    client.create_model_version("m", (tmp_path / "exported").as_uri())
+    client.create_model_version("m", "s3://bucket/model")
+    copied = client.download_artifacts("models:/m/1", dst_path=tmp_path / "out")
+    assert (Path(copied) / "sub/w.bin").read_bytes() == b"\x00\x01"
+    with pytest.raises(InvalidInputError, match="s3://bucket/model"):
+        client.download_artifacts("models:/m/latest")
+    for bad in ("models:/m", "models:/", "models:/m/1/extra", "models:/a/b@c"):
+        with pytest.raises(InvalidInputError):
+            client.download_artifacts(bad)
+    with pytest.raises(NotFoundError):
+        client.download_artifacts("models:/m@nobody")
