@@ -257,3 +257,15 @@ def test_models_uri_with_a_source_outside_any_run(client: tracklib.Client, tmp_p
             client.download_artifacts(bad)
     with pytest.raises(NotFoundError):
         client.download_artifacts("models:/m@nobody")
+
+
+def test_register_from_a_models_uri_copies_source_and_run(client: tracklib.Client) -> None:
+    tracklib.set_tracking_uri("mlruns")
+    with tracklib.start_run() as run:
+        tracklib.log_text("w", "model/w.txt")
+    first = tracklib.register_model(f"runs:/{run.info.run_id}/model", "dev")
+    copy = tracklib.register_model("models:/dev/1", "prod", tags={"from": "dev"})
+    assert (copy.name, copy.version, copy.tags) == ("prod", 1, {"from": "dev"})
+    assert (copy.source, copy.run_id) == (first.source, run.info.run_id)
+    with pytest.raises(InvalidInputError, match="runs URI"):
+        tracklib.register_model("runs:/", "x")

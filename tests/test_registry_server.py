@@ -193,3 +193,23 @@ def test_sync_carries_a_local_registry_to_the_server(
     theirs = mlflow.artifacts.download_artifacts(f"models:/{name}@champion",
                                                  dst_path=str(tmp_path / "t"))  # fmt: skip
     assert set(_tree(theirs)) == {"MLmodel", "w.json", "registered_model_meta"}
+
+
+def test_models_cli_against_the_server(
+    mlflow_server: MlflowServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from tracklib import cli
+
+    name = _name("cli")
+    client = tracklib.Client(mlflow_server.url)
+    client.create_registered_model(name)
+    client.create_model_version(name, "s3://bucket/m")
+    assert (
+        cli.main(["models", "alias", name, "prod", "1", "--tracking-uri", mlflow_server.url]) == 0
+    )
+    capsys.readouterr()
+    assert cli.main(["models", "show", name, "--json", "--tracking-uri", mlflow_server.url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["aliases"], [v["version"] for v in shown["versions"]]) == ({"prod": 1}, [1])
