@@ -21,6 +21,16 @@ LONG = "a description long enough that PyYAML folds it onto a second line of the
 RUN_A = "0123456789abcdef0123456789abcdef"
 
 
+@pytest.fixture(autouse=True)
+def _restore_mlflow_uris(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mlflow.set_tracking_uri / set_registry_uri are process-wide: undo them after each test."""
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+
+
 def _script(client: Any) -> None:
     """The same registry calls, for an MlflowClient or a tracklib Client."""
     client.create_registered_model("lstm", tags={"team": "ml", "a/b": 3}, description="desc")

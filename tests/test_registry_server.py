@@ -23,6 +23,16 @@ pytest_plugins = ["conftest_server"]
 pytestmark = pytest.mark.timeout(120)
 
 
+@pytest.fixture(autouse=True)
+def _restore_mlflow_uris(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mlflow.set_tracking_uri / set_registry_uri are process-wide: undo them after each test."""
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+
+
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -121,6 +131,7 @@ def test_register_a_running_remote_run(
     tracklib.Client().set_registered_model_alias(name, "champion", version.version)
     ours = tracklib.Client().download_artifacts(f"models:/{name}@champion", dst_path=tmp_path / "o")
     mlflow.set_tracking_uri(mlflow_server.url)
+    mlflow.set_registry_uri(mlflow_server.url)
     theirs = mlflow.artifacts.download_artifacts(f"models:/{name}@champion",
                                                  dst_path=str(tmp_path / "t"))  # fmt: skip
     assert _tree(ours) == _tree(theirs)
@@ -190,6 +201,7 @@ def test_sync_carries_a_local_registry_to_the_server(
     assert champion.run_id != run.info.run_id
     assert champion.source == server_run.info.artifact_uri + "/model"
     mlflow.set_tracking_uri(mlflow_server.url)
+    mlflow.set_registry_uri(mlflow_server.url)
     theirs = mlflow.artifacts.download_artifacts(f"models:/{name}@champion",
                                                  dst_path=str(tmp_path / "t"))  # fmt: skip
     assert set(_tree(theirs)) == {"MLmodel", "w.json", "registered_model_meta"}
