@@ -29,6 +29,9 @@ def _restore_mlflow_uris(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
     monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):  # they set these too
+        monkeypatch.setenv(name, "")  # records the old state, restored at teardown
+        monkeypatch.delenv(name)
 
 
 def _script(client: Any) -> None:
@@ -147,6 +150,7 @@ def test_models_uri_downloads_same_files_as_mlflow(tmp_path: Path) -> None:
     client.set_registered_model_alias("net", "champion", version.version)
     ours = client.download_artifacts("models:/net@champion", dst_path=tmp_path / "ours")
     mlflow.set_tracking_uri((tmp_path / "mlruns").as_uri())
+    mlflow.set_registry_uri((tmp_path / "mlruns").as_uri())
     theirs = mlflow.artifacts.download_artifacts(
         "models:/net@champion", dst_path=str(tmp_path / "t")
     )
@@ -155,7 +159,6 @@ def test_models_uri_downloads_same_files_as_mlflow(tmp_path: Path) -> None:
     by_number = client.download_artifacts("models:/net/1", "sub", dst_path=tmp_path / "n")
     assert _tree(by_number) == {"w.json": b'{"w": [1, 2]}'}
     # MLflow's own register_model on the same folder yields the same source and run id
-    mlflow.set_registry_uri((tmp_path / "mlruns").as_uri())
     mine = mlflow.register_model(f"runs:/{run_id}/model", "net")
     assert (mine.source, mine.run_id, int(mine.version)) == (version.source, run_id, 2)
 

@@ -31,6 +31,9 @@ def _restore_mlflow_uris(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
     monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):  # they set these too
+        monkeypatch.setenv(name, "")  # records the old state, restored at teardown
+        monkeypatch.delenv(name)
 
 
 def _name(prefix: str) -> str:
