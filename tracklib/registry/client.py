@@ -1,5 +1,5 @@
-"""RegistryClient: MlflowClient's model-registry methods, mixed into :class:`tracklib.Client`;
-and :func:`register_model`, the fluent entry point.
+"""RegistryClient: MlflowClient's model-registry methods, mixed into :class:`tracklib.Client`
+(:func:`tracklib.register_model` is in :mod:`tracklib.registry.register`).
 
 The registry lives with the tracking store: ``<root>/models/`` for a file store, the same
 server for an http(s) URI. Every argument is checked here (MLflow's rules) before a store is
@@ -63,7 +63,11 @@ class RegistryClient:
 
     @property
     def registry(self) -> RegistryStore:
-        """The registry store (opened on first use)."""
+        """The registry store (opened on first use).
+
+        Raises:
+            InvalidInputError: The tracking store has no registry (a ``memory:`` store).
+        """
         found: RegistryStore | None = self.__dict__.get("_registry")
         if found is None:
             found = self.__dict__["_registry"] = open_registry(self.tracking_uri, self.store)
@@ -326,7 +330,8 @@ class RegistryClient:
         version = uris.resolve_version(self, uri)
         found = uris.run_artifact(self, version)
         if found is None:
-            local = uris.copy_local_source(version.source, dst_path)
+            below = "/".join(p for p in (version.source.rstrip("/"), path.strip("/")) if p)
+            local = uris.copy_local_source(below, dst_path)
         else:
             local = self._download_run_path(found[0], found[1], path, dst_path)
         if not path.strip("/"):
