@@ -23,7 +23,6 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import InvalidInputError, NotFoundError
-from tracklib.registry import uris
 from tracklib.registry.client import RegistryClient  # model registry (issue 12)
 from tracklib.run import to_terminal_status
 from tracklib.runnames import resolve_run_name
@@ -369,6 +368,6 @@ class Client(RegistryClient):
         Raises:
             NotFoundError: No such run, artifact, model, version or alias.
         """
-        if uris.is_uri(run_id):  # model registry (issue 12): runs:/ and models:/ URIs
+        if run_id.startswith(("runs:/", "models:/")):  # model registry (issue 12): URIs
             return self.download_uri(run_id, path, dst_path)
         return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)

@@ -12,11 +12,6 @@ from typing import Protocol
 
 from tracklib.entities import ModelVersion, RegisteredModel
 
-# MLflow's page limits (mlflow.store.model_registry): default and largest page.
-MODELS_PAGE_DEFAULT = 100
-MODELS_PAGE_LIMIT = 1000
-VERSIONS_PAGE_DEFAULT = 10_000
-VERSIONS_PAGE_LIMIT = 200_000
 STAGES = ("None", "Staging", "Production", "Archived")
 DELETED_STAGE = "Deleted_Internal"
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 from tracklib import config, validation
 from tracklib.entities import FileInfo, ModelVersion, RegisteredModel, Run
 from tracklib.errors import InvalidInputError
-from tracklib.registry import base, rules, uris
-from tracklib.registry.base import RegistryStore
+from tracklib.registry import rules
 from tracklib.stores.base import Store
+
+if TYPE_CHECKING:  # the Protocol costs import time on the start_run path
+    from tracklib.registry.base import RegistryStore
 
 
 class PagedList(list[Any]):
@@ -103,7 +105,7 @@ class RegistryClient:
     def search_registered_models(
         self,
         filter_string: str | None = None,
-        max_results: int = base.MODELS_PAGE_DEFAULT,
+        max_results: int = rules.MODELS_PAGE_DEFAULT,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
@@ -113,7 +115,7 @@ class RegistryClient:
         Raises:
             InvalidInputError: A malformed filter, order_by or page token, or a bad max_results.
         """
-        size = rules.max_results(max_results, base.MODELS_PAGE_LIMIT)
+        size = rules.max_results(max_results, rules.MODELS_PAGE_LIMIT)
         found, token = self.registry.search_registered_models(
             filter_string or "", size, list(order_by or ()), page_token
         )
@@ -247,7 +249,7 @@ class RegistryClient:
     def search_model_versions(
         self,
         filter_string: str | None = None,
-        max_results: int = base.VERSIONS_PAGE_DEFAULT,
+        max_results: int = rules.VERSIONS_PAGE_DEFAULT,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
@@ -256,7 +258,7 @@ class RegistryClient:
         Raises:
             InvalidInputError: A malformed filter, order_by or page token, or a bad max_results.
         """
-        size = rules.max_results(max_results, base.VERSIONS_PAGE_LIMIT)
+        size = rules.max_results(max_results, rules.VERSIONS_PAGE_LIMIT)
         found, token = self.registry.search_model_versions(
             filter_string or "", size, list(order_by or ()), page_token
         )
@@ -324,6 +326,8 @@ class RegistryClient:
             InvalidInputError: A malformed URI, or a source tracklib cannot fetch.
             NotFoundError: No such run, artifact, model, version or alias.
         """
+        from tracklib.registry import uris  # not on the start_run import path
+
         if uri.startswith(uris.RUNS):
             run_id, sub = uris.parse_runs_uri(uri)
             return self._download_run_path(run_id, sub, path, dst_path)

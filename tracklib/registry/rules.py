@@ -14,10 +14,16 @@ from typing import Any
 from tracklib import validation
 from tracklib.errors import InvalidInputError
 
+# MLflow's page limits (mlflow.store.model_registry): default and largest page.
+MODELS_PAGE_DEFAULT = 100
+MODELS_PAGE_LIMIT = 1000
+VERSIONS_PAGE_DEFAULT = 10_000
+VERSIONS_PAGE_LIMIT = 200_000
 MAX_TAG_VALUE_LENGTH = 100_000
 MAX_ALIAS_LENGTH = 255
-_ALIAS = re.compile(r"^[\w\-]*$")
-_VERSION_ALIAS = re.compile(r"^[vV]\d+$")
+# Plain patterns: re compiles (and caches) them on first use, not on the start_run path.
+_ALIAS = r"^[\w\-]*$"
+_VERSION_ALIAS = r"^[vV]\d+$"
 LATEST = "latest"
 
 
@@ -67,7 +73,7 @@ def alias_name(alias: object, assigning: bool = False) -> str:
     """
     if not isinstance(alias, str) or not alias:
         raise InvalidInputError("Registered model alias name cannot be empty.")
-    if not _ALIAS.match(alias):
+    if not re.match(_ALIAS, alias):
         raise InvalidInputError(
             f"Invalid alias name: {alias!r}. Aliases may only contain alphanumerics, "
             "underscores (_) and dashes (-)."
@@ -78,7 +84,7 @@ def alias_name(alias: object, assigning: bool = False) -> str:
         )
     if assigning and alias.lower() == LATEST:
         raise InvalidInputError("'latest' alias name (case insensitive) is reserved.")
-    if assigning and _VERSION_ALIAS.match(alias):
+    if assigning and re.match(_VERSION_ALIAS, alias):
         raise InvalidInputError(f"Version alias name {alias!r} is reserved (it means a version).")
     return alias
 

@@ -10,10 +10,7 @@ outside any run that is a local path or ``file:`` URI is copied directly.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlparse
 
 from tracklib.entities import ModelVersion
 from tracklib.errors import InvalidInputError, NotFoundError
@@ -108,6 +105,10 @@ def copy_local_source(source: str, dst_path: str | os.PathLike[str] | None) -> s
         InvalidInputError: The source is remote (s3:, gs:, ...): tracklib cannot fetch it.
         NotFoundError: The local source does not exist.
     """
+    import shutil
+    import tempfile
+    from urllib.parse import unquote, urlparse
+
     parsed = urlparse(source)
     if parsed.scheme not in ("", "file"):
         raise InvalidInputError(
