@@ -144,3 +144,30 @@ def test_hf_trainer(tmp_path: Path) -> None:
     assert run.info.run_id in result.stdout and run.info.run_name == "bert-tiny"
     assert run.data.params["model.num_hidden_layers"] == "2"
     assert {"loss", "eval_loss", "train_loss"} <= run.data.metrics.keys()
+
+
+# ---------------------------------------------------------------- model registry (issue 12)
+def test_registry_flow(tmp_path: Path) -> None:
+    """Sweep -> best child is version 1 @champion -> a better later run is version 2 and takes
+    the alias; MLflow's client agrees on the file store tracklib wrote."""
+    workdir = tmp_path / "registry"
+    workdir.mkdir()
+    result = run_example("registry_flow.py", workdir)
+    client = tracklib.Client(workdir / "mlruns")
+    versions = {v.version: v for v in client.search_model_versions("name = 'sine-regressor'")}
+    assert sorted(versions) == [1, 2]
+    mse = {n: client.get_run(v.run_id or "").data.metrics["mse"] for n, v in versions.items()}
+    assert mse[2] < mse[1]
+    children = [r for r in all_runs(client) if "mlflow.parentRunId" in r.data.tags]
+    sweep_best = min((r for r in children if r.data.params["points"] == "30"),
+                     key=lambda r: r.data.metrics["mse"])  # fmt: skip
+    assert versions[1].run_id == sweep_best.info.run_id
+    assert client.get_registered_model("sine-regressor").aliases == {"champion": 2}
+    assert "is version 2" in result.stdout
+    from mlflow import MlflowClient
+
+    uri = (workdir / "mlruns").as_uri()
+    theirs = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert (
+        theirs.get_model_version_by_alias("sine-regressor", "champion").run_id == versions[2].run_id
+    )

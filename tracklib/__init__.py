@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the names below, for type checkers; at run time they load o
         RunTag,
         ViewType,
     )
+    from tracklib.registry.register import register_model
     from tracklib.tracking.active_run import ActiveRun
     from tracklib.tracking.client import Client
     from tracklib.tracking.fluent import (
@@ -93,6 +94,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -106,6 +108,7 @@ _HOMES = {
     "errors": "",
     "Client": "tracklib.tracking.client",
     "ActiveRun": "tracklib.tracking.active_run",
+    "register_model": "tracklib.registry.register",
     **dict.fromkeys(
         (
             "Experiment",

@@ -166,3 +166,46 @@ class FileInfo:
     path: str
     is_dir: bool
     file_size: int | None = None
+
+
+# ---------------------------------------------------------------- model registry (issue 12)
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version of a registered model: a pointer to a run's model files.
+
+    ``version`` is an int (MLflow's REST API sends it as a string; tracklib converts).
+    ``current_stage`` is ``"None"`` unless an MLflow client set a (deprecated) stage.
+    """
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int
+    source: str
+    run_id: str | None = None
+    description: str | None = None
+    user_id: str | None = None
+    current_stage: str = "None"
+    status: str = "READY"
+    status_message: str | None = None
+    run_link: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+    model_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A named model: its versions' latest, aliases (alias -> version number) and tags."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    description: str | None = None
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+    deployment_job_id: str | None = None
+
+
+# ---------------------------------------------------------------- end model registry

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import pytest
 
 from tracklib.environment import capture
 from tracklib.tracking.client import Client
+from tracklib.ui import report
 
 pytest.importorskip("selenium", reason="browser tests need selenium: pip install -e '.[test]'")
 
@@ -505,7 +507,10 @@ def test_hostile_values_are_text(
     scripts = browser.execute_script(
         "return [...document.scripts].map(s => s.src || s.textContent.slice(0, 40))"
     )
-    assert all(s.endswith(("/static/charts.js", "/static/app.js")) for s in scripts), scripts
+    index = (Path(report.STATIC_DIR) / "index.html").read_text()
+    expected = re.findall(r'<script src="(/static/[^"]+)"></script>', index)
+    assert len(expected) > 1 and len(scripts) == len(expected), scripts  # nothing injected
+    assert all(s.endswith(e) for s, e in zip(scripts, expected, strict=True)), scripts
 
 
 def test_report_renders_from_file_with_network_off(

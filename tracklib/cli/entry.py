@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tracklib.cli import listing, runids, uiverbs
+from tracklib.cli import listing, models, runids, uiverbs
 from tracklib.cli.args import add_uri
 from tracklib.cli.opening import client_for
 from tracklib.errors import InvalidInputError, NotFoundError, TracklibError
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.set_defaults(handler=_cmd_reproduce)
     _add_sync_verb(verbs)
     uiverbs.add_verbs(verbs)  # tracklib ui, tracklib report
+    models.add_verbs(verbs)  # tracklib models ...
     return parser
 
 

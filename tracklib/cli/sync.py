@@ -47,12 +47,32 @@ def run(
         total.warnings += stats.warnings
     if progress is not None:
         print(file=sys.stderr)
+    carried = _carry_models(path, to, dry_run)  # model registry (issue 12)
     if as_json:
-        print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs)}))
+        print(json.dumps({**total.as_dict(), "dry_run": dry_run, "targets": len(jobs),
+                          "registry": carried}))  # fmt: skip
     else:
         verb = "would send" if dry_run else "sent"
         print(f"tracklib sync: {verb} {_summary(total)} to {len(jobs)} server(s).")
+        if carried["models"]:
+            print(f"tracklib sync: {carried['models']} registered models, "
+                  f"{carried['versions']} new versions.")  # fmt: skip
     return 0
+
+
+def _carry_models(path: str | None, to: str | None, dry_run: bool) -> dict[str, Any]:
+    """Carry a local store's registered models after its runs (see registry/carry.py)."""
+    if path is None or to is None:  # spools hold no registry: register_model goes to the server
+        return {"models": 0, "versions": 0}
+    from tracklib.registry.carry import ModelCarrier
+
+    carrier = ModelCarrier(
+        settings.local_path(path), open_store(to), settings.redact_uri(to), dry_run
+    )
+    stats = carrier.carry_all()
+    for warning in stats.warnings:
+        print(f"tracklib sync: {warning}", file=sys.stderr)
+    return {"models": stats.models, "versions": stats.versions}
 
 
 def _spool_jobs() -> list[tuple[str, str]]:

@@ -159,7 +159,8 @@ class Replicator:
     @staticmethod
     def _run_dirs(root: str) -> Iterator[str]:
         for entry in sorted(os.scandir(root), key=lambda e: e.name):
-            if entry.is_dir() and entry.name != TRASH and entry.name[:1].isalnum():
+            # models/ is the model registry (issue 12), not an experiment
+            if entry.is_dir() and entry.name not in (TRASH, "models") and entry.name[:1].isalnum():
                 yield from sorted(runfiles.run_dirs(entry.path))
 
     # --------------------------------------------------------------- one run

@@ -24,6 +24,7 @@ from tracklib.entities import (
 )
 from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.query import results
+from tracklib.registry.client import RegistryClient
 from tracklib.stores import open_store
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 V = TypeVar("V")
 
 
-class Client:
+class Client(RegistryClient):
     """Explicit access to a tracking store by experiment and run id.
 
     Args:
@@ -401,7 +402,12 @@ class Client:
     ) -> str:
         """Return a local path holding a run's artifact (copied into ``dst_path`` if given).
 
+        ``run_id`` may also be a ``runs:/<run_id>/<path>`` or ``models:/<name>/<version>`` /
+        ``models:/<name>@<alias>`` URI (``path`` is then below it).
+
         Raises:
-            NotFoundError: No such run or artifact.
+            NotFoundError: No such run, artifact, model, version or alias.
         """
+        if run_id.startswith(("runs:/", "models:/")):  # model registry (issue 12): URIs
+            return self.download_uri(run_id, path, dst_path)
         return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)

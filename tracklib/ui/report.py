@@ -10,6 +10,7 @@ network and no tracklib.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
@@ -24,10 +25,8 @@ from tracklib.ui.history import DEFAULT_POINTS, HistoryReader
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 _STYLE_TAG = '<link rel="stylesheet" href="/static/style.css">'
-_SCRIPT_TAGS = (
-    ("charts.js", '<script src="/static/charts.js"></script>'),
-    ("app.js", '<script src="/static/app.js"></script>'),
-)
+# The app's scripts, in the order index.html loads them: each tag is replaced by the file's text.
+_SCRIPT_TAG = re.compile(r'<script src="/static/([A-Za-z0-9_.-]+\.js)"></script>')
 
 
 def select_runs(
@@ -87,6 +86,7 @@ def render(data: dict[str, Any], static_dir: str = STATIC_DIR) -> str:
 
     Raises:
         NotFoundError: The UI's static files are missing from the installation.
+        StoreError: The UI's index.html is damaged (no </body>, no script).
     """
     page = _read(static_dir, "index.html")
     style = _read(static_dir, "style.css").replace("</style", "<\\/style")
@@ -94,11 +94,13 @@ def render(data: dict[str, Any], static_dir: str = STATIC_DIR) -> str:
     # views.dumps escapes every "<", so the data cannot close its <script> element.
     block = f'<script id="tracklib-data" type="application/json">{views.dumps(data).decode()}'
     block += "</script>\n"
-    for name, tag in _SCRIPT_TAGS:
-        code = _inert(_read(static_dir, name))
-        page = _replace_once(page, tag, f"{block}<script>\n{code}\n</script>")
-        block = ""
-    return page
+    names = _SCRIPT_TAG.findall(page)
+    if not names:
+        raise StoreError("The UI's index.html loads no script; reinstall tracklib.")
+    scripts = [f"<script>\n{_inert(_read(static_dir, name))}\n</script>" for name in names]
+    scripts[0] = block + scripts[0]  # the data is in place before any script runs
+    inlined = iter(scripts)
+    return _SCRIPT_TAG.sub(lambda _: next(inlined), page)
 
 
 def write_report(

@@ -7,13 +7,16 @@
  * Hover shows the nearest point of every visible series; clicking a legend entry hides or
  * shows its series. The chart element carries data-points = number of points drawn, so tests
  * (and the report) can check that something was really drawn.
+ * Scales and formats are in chart-scales.js, loaded before this file.
  */
 "use strict";
 
 const TLCharts = (() => {
+  "use strict";
+  const { num, fmtNum, linearTicks, logTicks, timeTicks, spanTicks, fmtSpan, fmtClock, fmtStamp, smooth } = TLScales;
   const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2",
     "#db2777", "#4b5563", "#65a30d", "#9333ea", "#0d9488", "#ea580c"];
-  const PAD = { left: 56, right: 14, top: 10, bottom: 26 };
+  const PAD = { left: 70, right: 14, top: 10, bottom: 40 };  // room for ticks and axis titles
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -22,123 +25,9 @@ const TLCharts = (() => {
     return e;
   }
 
-  /** Values arrive as numbers or as "NaN"/"Infinity"/"-Infinity" strings (JSON has no NaN). */
-  function num(v) {
-    if (typeof v === "number") return v;
-    if (v === "Infinity") return Infinity;
-    if (v === "-Infinity") return -Infinity;
-    return NaN;
-  }
-
-  function fmtNum(v) {
-    if (!Number.isFinite(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-    return String(Number(v.toPrecision(5)));
-  }
-
-  function niceStep(range, count) {
-    const raw = range / Math.max(1, count);
-    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const n = raw / mag;
-    return (n < 1.5 ? 1 : n < 3 ? 2 : n < 7 ? 5 : 10) * mag;
-  }
-
-  function linearTicks(lo, hi, count) {
-    if (!(hi > lo)) return [lo];
-    const step = niceStep(hi - lo, count);
-    const out = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
-      out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
-    }
-    return out;
-  }
-
-  /** Ticks for a log10 axis (lo, hi in log10 units): decades when the range spans several,
-   * else 1-2-5 steps, else plain values; always at round values of the data itself. */
-  function logTicks(lo, hi) {
-    if (hi - lo > 2.5) {
-      const out = [];
-      for (let e = Math.ceil(lo); e <= Math.floor(hi); e++) out.push(e);
-      return out;
-    }
-    for (const mults of [[1, 2, 5], [1, 2, 3, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
-      const out = [];
-      for (let e = Math.floor(lo); e <= Math.ceil(hi); e++) {
-        for (const m of mults) {
-          const t = Math.log10(m * Math.pow(10, e));
-          if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push(t);
-        }
-      }
-      if (out.length >= 3 && out.length <= 9) return out;
-    }
-    return linearTicks(Math.pow(10, lo), Math.pow(10, hi), 4).filter((v) => v > 0).map(Math.log10);
-  }
-
-  const SEC = 1000, MIN = 60 * SEC, HOUR = 60 * MIN, DAY = 24 * HOUR;
-  const TIME_STEPS = [SEC, 2 * SEC, 5 * SEC, 10 * SEC, 15 * SEC, 30 * SEC, MIN, 2 * MIN, 5 * MIN,
-    10 * MIN, 15 * MIN, 30 * MIN, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY,
-    7 * DAY, 14 * DAY, 30 * DAY, 90 * DAY, 365 * DAY];
-
-  /** Wall-time ticks at round local clock times (every 5 min, every hour, ...). */
-  function timeTicks(lo, hi, count) {
-    const step = TIME_STEPS.find((st) => (hi - lo) / st <= count) || TIME_STEPS[TIME_STEPS.length - 1];
-    const offset = new Date(lo).getTimezoneOffset() * MIN;  // align to local, not UTC, midnight
-    const out = [];
-    for (let t = Math.ceil((lo - offset) / step) * step + offset; t <= hi; t += step) out.push(t);
-    return { ticks: out, step };
-  }
-
-  /** Ticks for a duration axis (ms since the start), at round durations. */
-  function spanTicks(lo, hi, count) {
-    const step = TIME_STEPS.find((st) => (hi - lo) / st <= count) || TIME_STEPS[TIME_STEPS.length - 1];
-    const out = [];
-    for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) out.push(t);
-    return { ticks: out, step };
-  }
-
-  function fmtSpan(ms) {
-    const s = Math.round(ms / 1000);
-    if (s < 60) return `${s}s`;
-    if (s < 3600) return s % 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s / 60}m`;
-    if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? `${Math.floor((s % 3600) / 60)}m` : ""}`;
-    return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600) ? `${Math.floor((s % 86400) / 3600)}h` : ""}`;
-  }
-
-  function fmtClock(ms, step) {
-    const d = new Date(ms);
-    const p = (n) => String(n).padStart(2, "0");
-    if (step >= DAY) return `${d.getMonth() + 1}/${d.getDate()}`;
-    const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
-    return step < MIN ? `${hm}:${p(d.getSeconds())}` : hm;
-  }
-
-  function fmtStamp(ms) {
-    const d = new Date(ms);
-    const p = (n) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
-      `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  }
-
-  /** Exponential moving average with debiasing (as TensorBoard does), skipping non-finite values. */
-  function smooth(values, weight) {
-    if (!(weight > 0)) return values;
-    const out = new Array(values.length);
-    let last = 0;
-    let n = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (!Number.isFinite(v)) { out[i] = v; continue; }
-      last = last * weight + (1 - weight) * v;
-      n++;
-      out[i] = last / (1 - Math.pow(weight, n));
-    }
-    return out;
-  }
-
   class Chart {
     constructor(parent, opts) {
-      this.opts = Object.assign({ title: "", height: 220 }, opts || {});
+      this.opts = Object.assign({ title: "", height: 236 }, opts || {});
       this.series = [];
       this.hidden = new Set();
       this.view = { xMode: "step", log: false, smoothing: 0 };
@@ -274,6 +163,7 @@ const TLCharts = (() => {
       const sy = (y) => PAD.top + (1 - (y - b.y0) / (b.y1 - b.y0)) * ph;
       this.geom = { b, sx, sy, prep, w, h };
       this.drawAxes(ctx, b, sx, sy, w, h);
+      this.drawAxisTitles(ctx, w, h);
       let drawn = 0;
       ctx.save();
       ctx.beginPath();
@@ -320,6 +210,27 @@ const TLCharts = (() => {
       ctx.moveTo(PAD.left + 0.5, PAD.top); ctx.lineTo(PAD.left + 0.5, h - PAD.bottom + 0.5);
       ctx.lineTo(w - PAD.right, h - PAD.bottom + 0.5);
       ctx.stroke();
+    }
+
+    /** Axis titles: x says what it measures (step, time since the run's start, wall time); y names
+     * the metric, shortened to fit, and says when its scale is log10. */
+    drawAxisTitles(ctx, w, h) {
+      const xTitle = { relative: "time since start", time: "wall time" }[this.view.xMode] || "step";
+      ctx.font = "11px system-ui, sans-serif";
+      ctx.fillStyle = "#4b5563";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "bottom";
+      ctx.fillText(xTitle, PAD.left + (w - PAD.left - PAD.right) / 2, h - 2);
+      const room = h - PAD.top - PAD.bottom;
+      const suffix = this.view.log ? " (log)" : "";
+      let yTitle = this.opts.yTitle || this.opts.title || "value";
+      while (yTitle.length > 1 && ctx.measureText(yTitle + suffix).width > room) yTitle = `${yTitle.slice(0, -2)}…`;
+      ctx.save();
+      ctx.translate(10, PAD.top + room / 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textBaseline = "middle";
+      ctx.fillText(yTitle + suffix, 0, 0);
+      ctx.restore();
     }
 
     /** Draws one series; gaps at non-finite values; lone points as dots. Returns points drawn. */
