@@ -374,6 +374,7 @@ def test_run_page_draws_every_metric(
     by_testid(browser, "log-scale")[0].click()  # log scale and step/time keep drawing every point
     by_testid(browser, "x-time")[0].click()
     assert drawn(browser, "loss") == EPOCHS
+    screenshot("run-log-time")
     by_testid(browser, "log-scale")[0].click()
     by_testid(browser, "x-step")[0].click()
 

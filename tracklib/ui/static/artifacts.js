@@ -34,7 +34,7 @@
       previewArtifact(g, preview, runId, f);
     };
     loadArtifactLevel(g, tree, runId, "", 0, open).then((n) => {
-      if (n === 0) box.replaceChildren(el("p", "muted small", "No artifacts."));
+      if (n === 0) body.replaceChildren(el("p", "muted small", "No artifacts."));  // no empty two-pane box
     });
   }
 

@@ -167,7 +167,7 @@ const TLCharts = (() => {
       let drawn = 0;
       ctx.save();
       ctx.beginPath();
-      ctx.rect(PAD.left, PAD.top, pw, ph);
+      ctx.rect(PAD.left - 4, PAD.top - 4, pw + 8, ph + 8);  // dots at the edges stay whole
       ctx.clip();
       if (this.view.smoothing > 0) {  // the raw curve stays visible, faint, behind the smoothed one
         ctx.globalAlpha = 0.22;
@@ -253,7 +253,7 @@ const TLCharts = (() => {
       const finite = pts.filter((p) => Number.isFinite(p.y));
       if (dots && finite.length <= 30) {
         for (const p of finite) {
-          ctx.beginPath(); ctx.arc(sx(p.x), sy(p.y), 2.2, 0, 2 * Math.PI); ctx.fill();
+          ctx.beginPath(); ctx.arc(sx(p.x), sy(p.y), finite.length === 1 ? 3.5 : 2.2, 0, 2 * Math.PI); ctx.fill();
         }
       }
       return drawn;
