@@ -105,9 +105,10 @@ class Client:
         start_time: int | None = None,
         tags: Mapping[str, Any] | None = None,
         run_name: str | None = None,
-        user_id: str = "unknown",
+        user_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run. Like MlflowClient, adds no system tags but ``mlflow.runName``.
+        """Create a RUNNING run. Like MlflowClient, adds no system tags but ``mlflow.runName``;
+        the user is ``user_id``, else the ``mlflow.user`` tag, else ``"unknown"`` (MLflow's rule).
 
         Raises:
             InvalidInputError: Bad tag key, or ``run_name`` disagrees with an
@@ -122,7 +123,7 @@ class Client:
         name = resolve_run_name(run_name, tags)
         info = self.store.create_run(
             validation.validate_experiment_id(experiment_id),
-            user_id,
+            user_id or next((t.value for t in run_tags if t.key == "mlflow.user"), "unknown"),
             validation.timestamp_ms(start_time),
             name,
             [t for t in run_tags if t.key != RUN_NAME_TAG],
@@ -204,8 +205,8 @@ class Client:
 
         Raises:
             InvalidInputError: A malformed filter, order_by or page token (the message
-                points at the position), a non-positive max_results or an unknown
-                output_format.
+                points at the position), max_results negative or above 50,000, or an
+                unknown output_format.
             ImportError: output_format="pandas" without pandas installed.
             NotFoundError: A named experiment does not exist.
         """

@@ -321,8 +321,8 @@ class InMemoryStore:
         (``order_by`` keys, then newest first, then run id), and the next page's token.
 
         Raises:
-            InvalidInputError: A malformed filter, order_by or page token, or a
-                non-positive max_results.
+            InvalidInputError: A malformed filter, order_by or page token, or
+                max_results negative or above 50,000.
             NotFoundError: An experiment does not exist.
         """
         query = search.parse_query(filter_string, order_by)

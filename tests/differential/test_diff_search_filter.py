@@ -133,9 +133,6 @@ COMBINED = [
     "metrics.acc>=0.9AND params.model='LR'",
     "params.model='LR'AND metrics.acc>=0.9",
     "  params.model = 'LR'  ",
-    "params.model = 'LR' AND",
-    "AND params.model = 'LR'",
-    "params.model = 'LR' AND AND metrics.acc > 0",
     "metrics.acc = 0.95 AND metrics.acc = 0.9",
     "metrics.acc != 0.95 AND metrics.loss != 0.5",
     "params.cr = 'a\r\nb' AND params.model = 'LR'",
@@ -210,11 +207,9 @@ ERRORS = [
     "metrics.acc = nan",
     "metrics.acc = inf",
     "metrics.acc > -inf",
-    "metrics. acc > 0",
     "metrics .acc > 0",
-    "metrics.acc > 0 AND",
     "params.model = 'LR' OR params.model = 'RF'",
-    "params.model = 'LR' params.lr = '0.1'",
+    "dataset.status = 'true'",
 ]
 
 DATASETS = [
@@ -223,7 +218,17 @@ DATASETS = [
     "datasets.digest IN ('digest1')",
     "datasets.context = 'train'",
     "dataset.name = 'x'",
-    "dataset.status = 'true'",
+]
+
+# MLflow's parser reads these leniently (an AND dropped, doubled or missing, a space inside
+# a key); tracklib refuses them, because a typo must not silently change what is selected.
+LENIENT_IN_MLFLOW = [
+    "params.model = 'LR' AND",
+    "AND params.model = 'LR'",
+    "params.model = 'LR' AND AND metrics.acc > 0",
+    "metrics.acc > 0 AND",
+    "params.model = 'LR' params.lr = '0.1'",
+    "metrics. acc > 0",
 ]
 
 CASES = GRID + ATTRIBUTES + COMBINED + ERRORS
@@ -263,6 +268,16 @@ def test_filter_by_view_type(search_pair: SearchPair, filter_string: str, view: 
     "docs/query.md), where MLflow's file store answers with no runs",
 )
 def test_dataset_filters(search_pair: SearchPair, filter_string: str) -> None:
+    check(search_pair, filter_string)
+
+
+@pytest.mark.parametrize("filter_string", LENIENT_IN_MLFLOW, ids=repr)
+@pytest.mark.xfail(
+    strict=True,
+    reason="kept on purpose: tracklib refuses malformed filters that MLflow reads leniently "
+    "(docs/query.md)",
+)
+def test_filters_mlflow_reads_leniently(search_pair: SearchPair, filter_string: str) -> None:
     check(search_pair, filter_string)
 
 

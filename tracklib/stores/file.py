@@ -334,8 +334,8 @@ class FileStore(ExperimentFolders):
         whole runs are read for the returned page only.
 
         Raises:
-            InvalidInputError: A malformed filter, order_by or page token, or a
-                non-positive max_results.
+            InvalidInputError: A malformed filter, order_by or page token, or
+                max_results negative or above 50,000.
             NotFoundError: An experiment does not exist.
         """
         query = search.parse_query(filter_string, order_by)
