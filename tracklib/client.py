@@ -6,7 +6,6 @@ Reads live here; the fluent API's read functions are one-line calls to a Client.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -18,7 +17,6 @@ from tracklib.entities import (
     Param,
     Run,
     RunInfo,
-    RunStatus,
     RunTag,
     ViewType,
 )
@@ -78,8 +76,12 @@ class Client:
     def search_experiments(
         self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
     ) -> list[Experiment]:
-        """Return the experiments (active ones by default), newest first."""
-        return self.store.search_experiments(ViewType(view_type))
+        """Return the experiments (active ones by default), newest first.
+
+        Raises:
+            InvalidInputError: ``view_type`` is not ACTIVE_ONLY, DELETED_ONLY or ALL.
+        """
+        return self.store.search_experiments(validation.view_type(view_type))
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Soft-delete an experiment and its runs (moved to ``.trash``).
@@ -94,9 +96,24 @@ class Client:
         """Undo :meth:`delete_experiment`.
 
         Raises:
-            NotFoundError: No experiment has this id.
+            NotFoundError: No deleted experiment has this id (as in MLflow, also when the
+                experiment exists but is active).
         """
         self.store.restore_experiment(validation.validate_experiment_id(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an active experiment a new name, like ``MlflowClient.rename_experiment``.
+
+        Raises:
+            InvalidInputError: The name is empty or too long.
+            NotFoundError: No experiment has this id.
+            AlreadyExistsError: Another experiment (possibly deleted) has the name.
+            RunStateError: The experiment is deleted.
+        """
+        self.store.rename_experiment(
+            validation.validate_experiment_id(experiment_id),
+            validation.validate_experiment_name(new_name),
+        )
 
     # ------------------------------------------------------------- runs
     def create_run(
@@ -155,19 +172,17 @@ class Client:
     def update_run(
         self, run_id: str, status: str | None = None, name: str | None = None
     ) -> RunInfo:
-        """Change a run's status and/or name.
+        """Change a run's status and/or name; the end time stays as it is (MLflow's rule:
+        :meth:`set_terminated` sets it).
 
         Raises:
+            InvalidInputError: ``status`` is not a run status.
             NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
         """
+        new_status = validation.run_status(status) if status else None
         info = self.get_run(run_id).info
-        new_status = RunStatus(status.upper()) if status else info.status
-        end = (
-            info.end_time
-            if not new_status.is_terminated()
-            else info.end_time or int(time.time() * 1000)
-        )
-        return self.store.update_run(run_id, new_status, end, name)
+        return self.store.update_run(run_id, new_status or info.status, info.end_time, name)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run (its folder stays; MLflow's ``gc`` removes it).
@@ -216,7 +231,12 @@ class Client:
             )
         ids = self._experiment_ids(experiment_ids, experiment_names)
         runs, token = self.store.search_runs(
-            ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
+            ids,
+            filter_string,
+            validation.view_type(run_view_type),
+            max_results,
+            order_by,
+            page_token,
         )
         if output_format == "pandas":
             return searchresults.to_pandas(runs)
@@ -265,12 +285,27 @@ class Client:
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        """Set a tag on a run.
+        """Set a tag on a run (``str(value)``, kept whole: MlflowClient.set_tag does not cut
+        values over 8000 characters on a file store, only log_batch does).
 
         Raises:
             InvalidInputError: Bad key.
+            NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
         """
-        self.log_batch(run_id, tags=[RunTag(key, value)])
+        tag = RunTag(validation.validate_key(key, "tag"), validation.tag_value(key, value, False))
+        self.store.log_batch(validation.validate_run_id(run_id), tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag from a run, like ``MlflowClient.delete_tag``.
+
+        Raises:
+            NotFoundError: No run has this id, or the run has no such tag.
+            RunStateError: The run is deleted.
+        """
+        self.store.delete_tag(
+            validation.validate_run_id(run_id), validation.validate_key(key, "tag")
+        )
 
     def log_batch(
         self,
@@ -282,7 +317,8 @@ class Client:
         """Log metrics, params and tags at once; everything is checked before anything is written.
 
         Raises:
-            InvalidInputError: Any entity is invalid, or a param conflicts.
+            InvalidInputError: Any entity is invalid, a param is named twice, or a param
+                conflicts with its logged value.
             NotFoundError: No run has this id.
             RunStateError: The run is deleted.
         """
@@ -293,6 +329,14 @@ class Client:
             Param(validation.validate_key(p.key, "param"), validation.param_value(p.key, p.value))
             for p in params
         ]
+        repeated = len({p.key for p in checked_params}) != len(checked_params)
+        if repeated:  # MLflow refuses a batch naming a param twice, even with one value
+            keys = sorted(
+                {p.key for p in checked_params if [q.key for q in checked_params].count(p.key) > 1}
+            )
+            raise InvalidInputError(
+                f"log_batch names the params {keys} more than once; give each param once."
+            )
         checked_tags = [
             RunTag(validation.validate_key(t.key, "tag"), validation.tag_value(t.key, t.value))
             for t in tags
@@ -334,8 +378,14 @@ class Client:
         """Save text as an artifact file of a run.
 
         Raises:
-            InvalidInputError: ``artifact_file`` escapes the artifact folder.
+            InvalidInputError: ``text`` is not a str, or ``artifact_file`` escapes the
+                artifact folder.
         """
+        if not isinstance(text, str):
+            raise InvalidInputError(
+                f"log_text takes text (a str), got {type(text).__name__}; use str(value), or "
+                "log_dict for a dict."
+            )
         self.store.log_bytes(
             validation.validate_run_id(run_id), text.encode("utf-8"), artifact_file
         )

@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from tracklib.entities import Metric
+from tracklib import config
+from tracklib.entities import Metric, RunStatus, ViewType
 from tracklib.errors import InvalidInputError
 
 MAX_KEY_LENGTH = 250
@@ -140,6 +141,12 @@ def timestamp_ms(timestamp: object) -> int:
 def _truncate(kind: str, key: str, text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
+    if not config.truncate_long_values():
+        raise InvalidInputError(
+            f"The value of {kind} {key!r} is {len(text)} characters long; the limit is {limit} "
+            f"(MLflow's). Shorten it, or unset {config.TRUNCATE_VARS[0]}/"
+            f"{config.TRUNCATE_VARS[1]}=false to have it truncated with a warning."
+        )
     warnings.warn(
         f"The value of {kind} {key!r} is {len(text)} characters long; MLflow keeps at most "
         f"{limit}, so it was truncated to {limit} characters.",
@@ -149,15 +156,57 @@ def _truncate(kind: str, key: str, text: str, limit: int) -> str:
 
 
 def param_value(key: str, value: object) -> str:
-    """Return a param value as MLflow stores it: ``str(value)``, truncated to 6000 chars."""
-    text = "" if value is None else value if isinstance(value, str) else str(value)
+    """Return a param value as MLflow's client stores it: ``str(value)`` (``None`` is
+    ``'None'``), truncated to 6000 chars.
+
+    Raises:
+        InvalidInputError: The value is too long and truncation is switched off
+            (``TRACKLIB_TRUNCATE_LONG_VALUES`` or ``MLFLOW_TRUNCATE_LONG_VALUES`` is false).
+    """
+    text = value if isinstance(value, str) else str(value)
     return _truncate("param", key, text, MAX_PARAM_VALUE_LENGTH)
 
 
-def tag_value(key: str, value: object) -> str:
-    """Return a tag value as MLflow stores it: ``str(value)``, truncated to 8000 chars."""
-    text = "" if value is None else value if isinstance(value, str) else str(value)
-    return _truncate("tag", key, text, MAX_TAG_VALUE_LENGTH)
+def tag_value(key: str, value: object, limit: bool = True) -> str:
+    """Return a tag value as MLflow's client stores it: ``str(value)``, truncated to 8000
+    chars; with ``limit=False`` (MLflow's ``set_tag`` on a file store) kept whole.
+
+    Raises:
+        InvalidInputError: The value is too long and truncation is switched off.
+    """
+    text = value if isinstance(value, str) else str(value)
+    return _truncate("tag", key, text, MAX_TAG_VALUE_LENGTH) if limit else text
+
+
+def run_status(status: object) -> RunStatus:
+    """Return a RunStatus from its name (any case) or a RunStatus.
+
+    Raises:
+        InvalidInputError: It is not a status name.
+    """
+    if isinstance(status, RunStatus):
+        return status
+    try:
+        return RunStatus(str(status).upper())
+    except ValueError:
+        names = ", ".join(s.value for s in RunStatus)
+        raise InvalidInputError(f"Unknown run status {status!r}; use one of {names}.") from None
+
+
+def view_type(view: object) -> ViewType:
+    """Return a ViewType from its name (any case) or a ViewType.
+
+    Raises:
+        InvalidInputError: It is not ACTIVE_ONLY, DELETED_ONLY or ALL.
+    """
+    if isinstance(view, ViewType):
+        return view
+    try:
+        return ViewType(str(view).upper())
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown view type {view!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL."
+        ) from None
 
 
 def check_mapping(values: object, what: str) -> Mapping[Any, Any]:

@@ -11,6 +11,7 @@ the same kind of error" is a plain equality.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow.entities as mlflow_entities
-from mlflow.exceptions import MlflowException
+from mlflow.exceptions import MissingConfigException, MlflowException
 from mlflow.tracking import MlflowClient
 
 import tracklib
@@ -36,7 +37,11 @@ _CODE_TO_CLASS = {
     "INVALID_STATE": "RunStateError",
 }
 # MLflow says INVALID_PARAMETER_VALUE when the object's state is wrong; tracklib has a class.
-_STATE_MESSAGES = ("must be in 'active' lifecycle_stage", "non-active experiment")
+_STATE_MESSAGES = (
+    "must be in 'active' lifecycle_stage",
+    "non-active experiment",
+    "non-active lifecycle stage",
+)
 # Python errors MLflow lets through for bad arguments; tracklib must raise InvalidInputError.
 _BAD_INPUT_TYPES = (TypeError, ValueError, AttributeError)
 _TRACKLIB_CLASSES = (
@@ -51,9 +56,11 @@ _TRACKLIB_CLASSES = (
 
 def mlflow_error_class(exc: BaseException) -> str:
     """The tracklib class name that matches an error MLflow raised."""
+    if isinstance(exc, MissingConfigException):  # a run folder whose meta.yaml is gone
+        return "NotFoundError"
+    if any(m in str(exc) for m in _STATE_MESSAGES):
+        return "RunStateError"
     if isinstance(exc, MlflowException):
-        if any(m in exc.message for m in _STATE_MESSAGES):
-            return "RunStateError"
         return _CODE_TO_CLASS.get(exc.error_code, f"mlflow:{exc.error_code}")
     if isinstance(exc, _BAD_INPUT_TYPES) or type(exc) is Exception:
         return "InvalidInputError"
@@ -87,6 +94,7 @@ class Side:
     RunTag: Any
     views: Mapping[str, Any]
     error_class: Callable[[BaseException], str]
+    root: Path
     names: dict[str, str] = field(default_factory=dict)  # run id -> run name
 
     def outcome(self, operation: Callable[[], Any]) -> Outcome:
@@ -125,13 +133,20 @@ def info_view(info: Any) -> dict[str, Any]:
     }
 
 
+def short(text: str) -> str:
+    """Long values as their length and a digest, so a failure message stays readable."""
+    if len(text) <= 100:
+        return text
+    return f"<{len(text)} chars, sha1 {hashlib.sha1(text.encode()).hexdigest()[:12]}>"
+
+
 def run_view(run: Any) -> dict[str, Any]:
     """A run as comparable data."""
     metrics = {k: "nan" if math.isnan(v) else v for k, v in run.data.metrics.items()}
     return {
         **info_view(run.info),
-        "params": dict(run.data.params),
-        "tags": dict(run.data.tags),
+        "params": {k: short(v) for k, v in run.data.params.items()},
+        "tags": {k: short(v) for k, v in run.data.tags.items()},
         "metrics": metrics,
     }
 
@@ -147,7 +162,9 @@ def experiment_view(experiment: Any) -> dict[str, Any]:
 
 def mlflow_side(root: Path) -> Side:
     """MLflow's own client on MLflow's file store at ``root``."""
-    views = {v: getattr(mlflow_entities.ViewType, v) for v in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")}
+    views = {
+        v: getattr(mlflow_entities.ViewType, v) for v in ("ACTIVE_ONLY", "DELETED_ONLY", "ALL")
+    }
     return Side(
         "mlflow",
         MlflowClient(root.as_uri()),
@@ -156,6 +173,7 @@ def mlflow_side(root: Path) -> Side:
         mlflow_entities.RunTag,
         views,
         mlflow_error_class,
+        root,
     )
 
 
@@ -170,6 +188,7 @@ def tracklib_side(root: Path) -> Side:
         tracklib_entities.RunTag,
         views,
         tracklib_error_class,
+        root,
     )
 
 

@@ -39,7 +39,11 @@ RUNS = [
         end=5_000,
         params={"model": "LR", "lr": "0.1", "cr": "a\r\nb", "quote": "it's", "p.a.r.a.m": "a"},
         tags={"team": "vision", "t.a.g": "a", "owner/name": "ml-alice", "mlflow.user": "alice"},
-        metrics={"acc": [(0.9, 10, 0), (0.95, 11, 1)], "loss": [(0.5, 10, 0)], "spacey name": [(3, 1, 0)]},
+        metrics={
+            "acc": [(0.9, 10, 0), (0.95, 11, 1)],
+            "loss": [(0.5, 10, 0)],
+            "spacey name": [(3, 1, 0)],
+        },
     ),
     RunSpec(
         "r1",
@@ -73,7 +77,11 @@ RUNS = [
         end=6_000,
         params={"model": "LinearRegression", "lr": "10", "path": "C:\\dir\\f", "trail": "x "},
         tags={"team": "", "note": "line1\nline2"},
-        metrics={"acc": [(0.5, 1, 0), (0.4, 1, 0)], "loss": [(1e3, 1, 0)], "int_metric": [(125, 1, 2)]},
+        metrics={
+            "acc": [(0.5, 1, 0), (0.4, 1, 0)],
+            "loss": [(1e3, 1, 0)],
+            "int_metric": [(125, 1, 2)],
+        },
     ),
     RunSpec(
         "r5",
@@ -103,7 +111,9 @@ RUNS = [
         tags={"team": "vision"},
         metrics={"acc": [(0.8, 1, 0)]},
     ),
-    RunSpec("o1", 10_000, experiment="other", params={"model": "SVM"}, metrics={"acc": [(0.1, 1, 0)]}),
+    RunSpec(
+        "o1", 10_000, experiment="other", params={"model": "SVM"}, metrics={"acc": [(0.1, 1, 0)]}
+    ),
 ]
 
 

@@ -63,13 +63,29 @@ TAG_VALUES = [
 ]
 
 GRID = (
-    [f"metrics.{k} {op} {v}" for k, op, v in itertools.product(METRIC_KEYS, NUMERIC_OPS, METRIC_VALUES[:5])]
+    [
+        f"metrics.{k} {op} {v}"
+        for k, op, v in itertools.product(METRIC_KEYS, NUMERIC_OPS, METRIC_VALUES[:5])
+    ]
     + [f"metric.acc {op} {v}" for op, v in itertools.product(NUMERIC_OPS, METRIC_VALUES[5:])]
-    + [f"params.{k} {op} {v}" for k, op, v in itertools.product(PARAM_KEYS[:4], STRING_OPS[:4], STRING_VALUES)]
+    + [
+        f"params.{k} {op} {v}"
+        for k, op, v in itertools.product(PARAM_KEYS[:4], STRING_OPS[:4], STRING_VALUES)
+    ]
     + [f"params.{k} {op} 'a'" for k, op in itertools.product(PARAM_KEYS[4:], STRING_OPS)]
-    + [f"tags.{k} {op} {v}" for k, op, v in itertools.product(TAG_KEYS[:3], STRING_OPS[:4], TAG_VALUES)]
+    + [
+        f"tags.{k} {op} {v}"
+        for k, op, v in itertools.product(TAG_KEYS[:3], STRING_OPS[:4], TAG_VALUES)
+    ]
     + [f"tags.{k} {op} 'a'" for k, op in itertools.product(TAG_KEYS[3:], STRING_OPS)]
-    + [f"{e}.{k} {op}" for e, k, op in itertools.product(["params", "tags"], ["model", "team", "nope"], ["IS NULL", "IS NOT NULL", "is null", "is not null"])]
+    + [
+        f"{e}.{k} {op}"
+        for e, k, op in itertools.product(
+            ["params", "tags"],
+            ["model", "team", "nope"],
+            ["IS NULL", "IS NOT NULL", "is null", "is not null"],
+        )
+    ]
 )
 
 ATTRIBUTES = [

@@ -154,7 +154,13 @@ def token(payload: Any) -> str:
 
 
 MAX_RESULTS = [0, 1, 2, 3, 9, 10, 11, 1000, 50_000, 50_001, 10**9]
-TOKENS = [None, token({"offset": 1}), token({"offset": 3}), token({"offset": 10}), token({"offset": 99})]
+TOKENS = [
+    None,
+    token({"offset": 1}),
+    token({"offset": 3}),
+    token({"offset": 10}),
+    token({"offset": 99}),
+]
 BAD_TOKENS = [
     token({}),
     token({"offset": "a"}),

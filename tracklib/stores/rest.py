@@ -159,6 +159,12 @@ class RestStore:
         """Undo :meth:`delete_experiment`."""
         self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
 
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment (``experiments/update``)."""
+        self._call(
+            "POST", "experiments/update", {"experiment_id": experiment_id, "new_name": new_name}
+        )
+
     # ----------------------------------------------------------------- runs
     def create_run(
         self,
@@ -240,6 +246,10 @@ class RestStore:
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         """Set a tag."""
         self._call("POST", "runs/set-tag", {"run_id": run_id, "key": key, "value": value})
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag (``runs/delete-tag``)."""
+        self._call("POST", "runs/delete-tag", {"run_id": run_id, "key": key})
 
     def log_batch(
         self,
