@@ -137,24 +137,30 @@ class ActiveRun:
             self._params.update((p.key, p.value) for p in new)
 
     def set_tag(self, key: str, value: Any) -> None:
-        """Set a tag (stored as ``str(value)``); setting ``mlflow.runName`` renames the run.
+        """Set a tag (stored as ``str(value)``, kept whole as ``mlflow.set_tag`` keeps it on a
+        file store); setting ``mlflow.runName`` renames the run.
 
         Raises:
             InvalidInputError: Bad key.
         """
-        self.set_tags({key: value})
+        tag = RunTag(validation.validate_key(key, "tag"), validation.tag_value(key, value, False))
+        self._write_tags([tag])
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Set several tags; all are checked before any is written.
+        """Set several tags; all are checked before any is written. Values over 8000
+        characters are truncated (or refused, see docs/api.md), as ``mlflow.set_tags`` does.
 
         Raises:
-            InvalidInputError: Any key is invalid.
+            InvalidInputError: Any key is invalid, or a value too long with truncation off.
         """
         validation.check_mapping(tags, "set_tags")
         checked = [
             RunTag(validation.validate_key(k, "tag"), validation.tag_value(k, v))
             for k, v in tags.items()
         ]
+        self._write_tags(checked)
+
+    def _write_tags(self, checked: list[RunTag]) -> None:
         self._store.log_batch(self._info.run_id, tags=checked)
         for tag in checked:
             if tag.key == RUN_NAME_TAG:

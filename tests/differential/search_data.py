@@ -130,8 +130,8 @@ def populate(side: Side) -> dict[str, Any]:
         for key, value in spec.params.items():
             client.log_param(run_id, key, value)
         for key, points in spec.metrics.items():
-            for value, timestamp, step in points:
-                client.log_metric(run_id, key, value, step=step, timestamp=timestamp)
+            for number, timestamp, step in points:
+                client.log_metric(run_id, key, number, step=step, timestamp=timestamp)
         if spec.status is not None:
             client.set_terminated(run_id, spec.status, end_time=spec.end)
         if spec.deleted:

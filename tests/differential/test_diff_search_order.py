@@ -154,14 +154,14 @@ def token(payload: Any) -> str:
 
 
 MAX_RESULTS = [0, 1, 2, 3, 9, 10, 11, 1000, 50_000, 50_001, 10**9]
-TOKENS = [
+TOKENS: list[str | None] = [
     None,
     token({"offset": 1}),
     token({"offset": 3}),
     token({"offset": 10}),
     token({"offset": 99}),
 ]
-BAD_TOKENS = [
+BAD_TOKENS: list[str | None] = [
     token({}),
     token({"offset": "a"}),
     token({"offsoot": 7}),

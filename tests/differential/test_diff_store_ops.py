@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -207,8 +208,7 @@ PARAM_VALUES = {
 def params_values_read_back(side: Side) -> list[Outcome]:
     run_id = new_run(side)
     out = [
-        side.outcome(lambda k=k, v=v: side.client.log_param(run_id, k, v))
-        for k, v in PARAM_VALUES.items()
+        side.outcome(partial(side.client.log_param, run_id, k, v)) for k, v in PARAM_VALUES.items()
     ]
     out.append(run_data(side, run_id))
     return out
@@ -296,13 +296,11 @@ METRIC_VALUES = {
 def metrics_values(side: Side) -> list[Outcome]:
     run_id = new_run(side)
     out = [
-        side.outcome(lambda k=k, v=v: side.client.log_metric(run_id, k, v, timestamp=7, step=1))
+        side.outcome(partial(side.client.log_metric, run_id, k, v, timestamp=7, step=1))
         for k, v in METRIC_VALUES.items()
     ]
     out.append(run_data(side, run_id))
-    out += [
-        side.outcome(lambda k=k: side.client.get_metric_history(run_id, k)) for k in METRIC_VALUES
-    ]
+    out += [side.outcome(partial(side.client.get_metric_history, run_id, k)) for k in METRIC_VALUES]
     return out
 
 
@@ -312,7 +310,7 @@ def metrics_steps_and_latest(side: Side) -> list[Outcome]:
     run_id = new_run(side)
     points = [(1.0, 10, 2), (2.0, 5, 3), (3.0, 20, 1), (4.0, 5, 3), (0.5, 1, -1), (9.0, 2, 2**40)]
     out = [
-        side.outcome(lambda v=v, t=t, s=s: c.log_metric(run_id, "m", v, timestamp=t, step=s))
+        side.outcome(partial(c.log_metric, run_id, "m", v, timestamp=t, step=s))
         for v, t, s in points
     ]
     out += [
@@ -348,9 +346,9 @@ def keys_for_every_kind(side: Side) -> list[Outcome]:
     run_id = new_run(side)
     out = []
     for key in KEYS:
-        out.append(side.outcome(lambda k=key: c.log_param(run_id, k, "v")))
-        out.append(side.outcome(lambda k=key: c.set_tag(run_id, k, "v")))
-        out.append(side.outcome(lambda k=key: c.log_metric(run_id, k, 1.0, timestamp=1)))
+        out.append(side.outcome(partial(c.log_param, run_id, key, "v")))
+        out.append(side.outcome(partial(c.set_tag, run_id, key, "v")))
+        out.append(side.outcome(partial(c.log_metric, run_id, key, 1.0, timestamp=1)))
     out.append(run_data(side, run_id))
     return out
 

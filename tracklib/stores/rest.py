@@ -31,7 +31,7 @@ from tracklib.entities import (
     RunTag,
     ViewType,
 )
-from tracklib.errors import InvalidInputError, NotFoundError, StoreError
+from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from tracklib.stores.http import DEFAULT_RETRY, HttpSession, RetryPolicy, retrying
 from tracklib.stores.wire import (
     API,
@@ -160,10 +160,18 @@ class RestStore:
         self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        """Rename an experiment (``experiments/update``)."""
-        self._call(
-            "POST", "experiments/update", {"experiment_id": experiment_id, "new_name": new_name}
-        )
+        """Rename an experiment (``experiments/update``).
+
+        Raises:
+            AlreadyExistsError: The name is taken (checked first: a SQL server answers a
+                taken name with a bare database error).
+        """
+        if self.get_experiment_by_name(new_name) is not None:
+            raise AlreadyExistsError(
+                f"Experiment {new_name!r} already exists (possibly deleted); choose another name."
+            )
+        body = {"experiment_id": experiment_id, "new_name": new_name}
+        self._call("POST", "experiments/update", body)
 
     # ----------------------------------------------------------------- runs
     def create_run(
