@@ -329,14 +329,7 @@ class Client:
             Param(validation.validate_key(p.key, "param"), validation.param_value(p.key, p.value))
             for p in params
         ]
-        repeated = len({p.key for p in checked_params}) != len(checked_params)
-        if repeated:  # MLflow refuses a batch naming a param twice, even with one value
-            keys = sorted(
-                {p.key for p in checked_params if [q.key for q in checked_params].count(p.key) > 1}
-            )
-            raise InvalidInputError(
-                f"log_batch names the params {keys} more than once; give each param once."
-            )
+        validation.unique_keys([p.key for p in checked_params], "log_batch")
         checked_tags = [
             RunTag(validation.validate_key(t.key, "tag"), validation.tag_value(t.key, t.value))
             for t in tags

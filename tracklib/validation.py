@@ -209,6 +209,19 @@ def view_type(view: object) -> ViewType:
         ) from None
 
 
+def unique_keys(keys: list[str], what: str) -> None:
+    """Check that no param key repeats in one batch (MLflow refuses it, even with one value).
+
+    Raises:
+        InvalidInputError: A key appears more than once.
+    """
+    if len(set(keys)) != len(keys):
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        raise InvalidInputError(
+            f"{what} names the params {repeated} more than once; give each param once."
+        )
+
+
 def check_mapping(values: object, what: str) -> Mapping[Any, Any]:
     """Check that ``values`` is a mapping.
 
