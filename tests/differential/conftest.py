@@ -13,9 +13,6 @@ import pytest
 from tests.differential.mlflow_diff import Side, both_sides
 from tests.differential.search_data import populate
 
-# MLflow's FileStore warns on every open that it is in maintenance mode; that is not news here.
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
 
 @dataclass
 class SearchPair:

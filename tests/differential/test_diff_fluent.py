@@ -21,6 +21,8 @@ import pytest
 import tracklib
 from tests.differential.mlflow_diff import Outcome, Side, both_sides
 
+# Truncating a long value warns; the warning is the expected behaviour, not news here.
+pytestmark = pytest.mark.filterwarnings("ignore:The value of .* characters long:UserWarning")
 LONG_PARAM = "p" * 6001
 LONG_TAG = "t" * 8001
 
