@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
 from tracklib import validation
 from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
-from tracklib.errors import InvalidInputError
+from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.stores.artifacts import encode_dict
 from tracklib.stores.base import Store
 from tracklib.stores.runfiles import RUN_NAME_TAG, param_conflict
@@ -224,6 +225,10 @@ class ActiveRun:
         end_time = int(time.time() * 1000)
         try:
             self._info = self._store.update_run(self._info.run_id, final, end_time)
+        except RunStateError as exc:
+            # Deleted while it ran (e.g. from another process): a deleted run cannot be
+            # updated, and ending must not replace the script's own outcome with an error.
+            warnings.warn(f"{exc} It was left deleted, with its status unchanged.", stacklevel=2)
         finally:
             if self._on_end is not None:
                 self._on_end(self)
