@@ -128,6 +128,51 @@ def test_delete_and_restore_experiment_cascade_to_runs(subject: Subject) -> None
     assert [m.value for m in store.get_metric_history(run_id, "m")] == [1.0]
 
 
+def test_restoring_an_active_experiment_raises_not_found(subject: Subject) -> None:
+    experiment_id = subject.store.create_experiment("active")
+    for active in (experiment_id, "0"):  # MLflow: "Could not find deleted experiment"
+        with pytest.raises(NotFoundError, match="not deleted"):
+            subject.store.restore_experiment(active)
+        assert subject.store.get_experiment(active).lifecycle_stage == "active"
+
+
+def test_rename_experiment(subject: Subject) -> None:
+    store = subject.store
+    experiment_id = store.create_experiment("old name")
+    run_id = new_run(store, experiment_id)
+    store.rename_experiment(experiment_id, "new name")
+    assert store.get_experiment(experiment_id).name == "new name"
+    assert store.get_experiment_by_name("old name") is None
+    got = store.get_experiment_by_name("new name")
+    assert got is not None and got.experiment_id == experiment_id
+    assert store.get_run(run_id).info.experiment_id == experiment_id
+    other = store.create_experiment("other")
+    for taken in ("new name", "Default"):
+        with pytest.raises(AlreadyExistsError):
+            store.rename_experiment(other, taken)
+    with pytest.raises(NotFoundError):
+        store.rename_experiment("987654321", "x")
+    store.delete_experiment(other)
+    with pytest.raises(RunStateError, match="restore"):
+        store.rename_experiment(other, "while deleted")
+    assert store.get_experiment(other).name == "other"
+
+
+def test_delete_tag(subject: Subject) -> None:
+    store = subject.store
+    run_id = new_run(store)
+    store.set_tag(run_id, "group/key", "v")
+    store.delete_tag(run_id, "team")
+    store.delete_tag(run_id, "group/key")
+    assert store.get_run(run_id).data.tags == {"mlflow.runName": "r"}
+    with pytest.raises(NotFoundError, match="team"):
+        store.delete_tag(run_id, "team")
+    with pytest.raises(NotFoundError):
+        store.delete_tag("0123456789abcdef0123456789abcdef", "team")
+    store.set_tag(run_id, "team", "back")  # a deleted tag can be set again
+    assert store.get_run(run_id).data.tags["team"] == "back"
+
+
 def test_default_experiment_deletion_follows_the_contract(subject: Subject) -> None:
     if subject.deletes_default:
         subject.store.delete_experiment("0")
@@ -200,7 +245,7 @@ def test_delete_and_restore_run(subject: Subject) -> None:
     assert listed(ViewType.DELETED_ONLY) == []
 
 
-WRITES: dict[str, Callable[[Store, str, Path], None]] = {
+WRITES: dict[str, Callable[[Store, str, Path], object]] = {
     "log_metric": lambda s, r, _: s.log_metric(r, "m", 1.0, 1, 0),
     "log_param": lambda s, r, _: s.log_param(r, "p", "1"),
     "set_tag": lambda s, r, _: s.set_tag(r, "t", "1"),
@@ -208,6 +253,9 @@ WRITES: dict[str, Callable[[Store, str, Path], None]] = {
     "log_bytes": lambda s, r, _: s.log_bytes(r, b"x", "x.txt"),
     "log_artifact": lambda s, r, tmp: s.log_artifact(r, tmp / "local.txt", None),
     "log_artifacts": lambda s, r, tmp: s.log_artifacts(r, tmp / "folder", None),
+    "update_run status": lambda s, r, _: s.update_run(r, RunStatus.FINISHED, 5_000),
+    "update_run name": lambda s, r, _: s.update_run(r, RunStatus.RUNNING, None, "renamed"),
+    "delete_tag": lambda s, r, _: s.delete_tag(r, "team"),
 }
 
 
@@ -421,10 +469,20 @@ def test_search_runs_filter_and_order_by(subject: Subject) -> None:
     assert found("attributes.run_name = 'run-3'") == [3]
 
 
+def test_search_runs_max_results_zero_gives_an_empty_page(subject: Subject) -> None:
+    for start in (1_000, 2_000):
+        new_run(subject.store, start=start)
+    runs, token = subject.store.search_runs(["0"], max_results=0)
+    assert runs == [] and token is not None  # MLflow's page: nothing, and where to go on
+    runs, token = subject.store.search_runs(["0"], max_results=50_000, page_token=token)
+    assert [r.info.start_time for r in runs] == [2_000, 1_000] and token is None
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
-        ({"max_results": 0}, InvalidInputError),
+        ({"max_results": -1}, InvalidInputError),
+        ({"max_results": 50_001}, InvalidInputError),  # MLflow's limit
         ({"page_token": "not-a-token"}, InvalidInputError),
         ({"filter_string": "params.lr = 0.1"}, InvalidInputError),  # params are strings
         ({"order_by": ["metrics.m SIDEWAYS"]}, InvalidInputError),

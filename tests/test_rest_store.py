@@ -169,6 +169,28 @@ def test_runs_crud(store: RestStore, reference: Any) -> None:
     assert [r.info.run_id for r in store.search_runs([exp_id])[0]] == [info.run_id]
 
 
+def test_rename_experiment_and_delete_tag(store: RestStore, reference: Any) -> None:
+    exp_id = store.create_experiment(_name("before"))
+    new_name = _name("after")
+    store.rename_experiment(exp_id, new_name)
+    assert store.get_experiment(exp_id).name == reference.get_experiment(exp_id).name == new_name
+    with pytest.raises(AlreadyExistsError):
+        store.rename_experiment(store.create_experiment(_name("other")), new_name)
+    with pytest.raises(NotFoundError):
+        store.rename_experiment("987654321", _name("x"))
+
+    info = store.create_run(exp_id, "u", 0, "r", [RunTag("keep", "1"), RunTag("drop", "2")])
+    store.delete_tag(info.run_id, "drop")
+    tags = reference.get_run(info.run_id).data.tags
+    assert "drop" not in tags and tags["keep"] == "1"
+    assert store.get_run(info.run_id).data.tags == tags
+    with pytest.raises(NotFoundError):
+        store.delete_tag(info.run_id, "drop")
+    store.delete_run(info.run_id)
+    with pytest.raises(RunStateError):  # the server refuses to change a deleted run
+        store.update_run(info.run_id, RunStatus.FINISHED, 1)
+
+
 def test_unknown_run_and_experiment(store: RestStore) -> None:
     with pytest.raises(NotFoundError):
         store.get_run(uuid.uuid4().hex)

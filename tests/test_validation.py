@@ -141,7 +141,14 @@ def test_timestamp_rejects_bad_values(ts: object) -> None:
 # ---------------------------------------------------------------- param and tag values
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.01, "0.01"), (True, "True"), (32, "32"), (None, ""), ("text", "text"), ([1, 2], "[1, 2]")],
+    [
+        (0.01, "0.01"),
+        (True, "True"),
+        (32, "32"),
+        (None, "None"),
+        ("text", "text"),
+        ([1, 2], "[1, 2]"),
+    ],
 )
 def test_values_are_str(value: Any, expected: str) -> None:
     assert validation.param_value("p", value) == expected

@@ -25,6 +25,7 @@ SERVER_CERT_VARS = ("TRACKLIB_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVE
 CLIENT_CERT_VARS = ("TRACKLIB_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_CLIENT_CERT_PATH")
 HTTP_TIMEOUT_VAR = "TRACKLIB_HTTP_TIMEOUT"  # read timeout of one HTTP request, seconds
 CAPTURE_ENV_VAR = "TRACKLIB_CAPTURE_ENV"
+TRUNCATE_VARS = ("TRACKLIB_TRUNCATE_LONG_VALUES", "MLFLOW_TRUNCATE_LONG_VALUES")
 DEFAULT_TRACKING_URI = "./mlruns"
 
 _explicit_uri: str | None = None
@@ -170,6 +171,14 @@ def cache_home() -> str:
 def flag_enabled(name: str) -> bool:
     """Whether an on-by-default switch is on: ``0``, ``false``, ``no`` or ``off`` turn it off."""
     return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def truncate_long_values() -> bool:
+    """Whether over-long param and tag values are cut (MLflow's default) rather than refused:
+    ``TRACKLIB_TRUNCATE_LONG_VALUES`` or else ``MLFLOW_TRUNCATE_LONG_VALUES`` set to ``false``
+    (or ``0``, ``no``, ``off``) makes them raise."""
+    value = first_env(TRUNCATE_VARS) or "1"
+    return value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def capture_env_enabled() -> bool:

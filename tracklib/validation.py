@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from tracklib.entities import Metric, RunTag
+from tracklib import settings
+from tracklib.entities import Metric, RunStatus, RunTag, ViewType
 from tracklib.errors import InvalidInputError
 
 MAX_KEY_LENGTH = 250
@@ -27,6 +28,7 @@ MAX_METRICS_PER_BATCH = 1000  # MLflow's per-request limits for runs/log-batch
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
+MAX_SEARCH_RESULTS = 50_000
 
 _KEY_CHARS = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
@@ -140,6 +142,12 @@ def timestamp_ms(timestamp: object) -> int:
 def _truncate(kind: str, key: str, text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
+    if not settings.truncate_long_values():
+        raise InvalidInputError(
+            f"The value of {kind} {key!r} is {len(text)} characters long; the limit is {limit} "
+            f"(MLflow's). Shorten it, or unset {settings.TRUNCATE_VARS[0]}/"
+            f"{settings.TRUNCATE_VARS[1]}=false to have it truncated with a warning."
+        )
     warnings.warn(
         f"The value of {kind} {key!r} is {len(text)} characters long; MLflow keeps at most "
         f"{limit}, so it was truncated to {limit} characters.",
@@ -149,15 +157,70 @@ def _truncate(kind: str, key: str, text: str, limit: int) -> str:
 
 
 def param_value(key: str, value: object) -> str:
-    """Return a param value as MLflow stores it: ``str(value)``, truncated to 6000 chars."""
-    text = "" if value is None else value if isinstance(value, str) else str(value)
+    """Return a param value as MLflow's client stores it: ``str(value)`` (``None`` is
+    ``'None'``), truncated to 6000 chars.
+
+    Raises:
+        InvalidInputError: The value is too long and truncation is switched off
+            (``TRACKLIB_TRUNCATE_LONG_VALUES`` or ``MLFLOW_TRUNCATE_LONG_VALUES`` is false).
+    """
+    text = value if isinstance(value, str) else str(value)
     return _truncate("param", key, text, MAX_PARAM_VALUE_LENGTH)
 
 
-def tag_value(key: str, value: object) -> str:
-    """Return a tag value as MLflow stores it: ``str(value)``, truncated to 8000 chars."""
-    text = "" if value is None else value if isinstance(value, str) else str(value)
-    return _truncate("tag", key, text, MAX_TAG_VALUE_LENGTH)
+def tag_value(key: str, value: object, limit: bool = True) -> str:
+    """Return a tag value as MLflow's client stores it: ``str(value)``, truncated to 8000
+    chars; with ``limit=False`` (MLflow's ``set_tag`` on a file store) kept whole.
+
+    Raises:
+        InvalidInputError: The value is too long and truncation is switched off.
+    """
+    text = value if isinstance(value, str) else str(value)
+    return _truncate("tag", key, text, MAX_TAG_VALUE_LENGTH) if limit else text
+
+
+def run_status(status: object) -> RunStatus:
+    """Return a RunStatus from its name (any case) or a RunStatus.
+
+    Raises:
+        InvalidInputError: It is not a status name.
+    """
+    if isinstance(status, RunStatus):
+        return status
+    try:
+        return RunStatus(str(status).upper())
+    except ValueError:
+        names = ", ".join(s.value for s in RunStatus)
+        raise InvalidInputError(f"Unknown run status {status!r}; use one of {names}.") from None
+
+
+def view_type(view: object) -> ViewType:
+    """Return a ViewType from its name (any case) or a ViewType.
+
+    Raises:
+        InvalidInputError: It is not ACTIVE_ONLY, DELETED_ONLY or ALL.
+    """
+    if isinstance(view, ViewType):
+        return view
+    try:
+        return ViewType(str(view).upper())
+    except ValueError:
+        raise InvalidInputError(
+            f"Unknown view type {view!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL."
+        ) from None
+
+
+def unique_keys(keys: list[str], what: str) -> None:
+    """Check that no param key repeats in one batch (MLflow refuses it, even with one value).
+
+    Raises:
+        InvalidInputError: A key appears more than once.
+    """
+    if len(set(keys)) != len(keys):
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        raise InvalidInputError(
+            f"{what} names the params {repeated} more than once; give each param once."
+        )
 
 
 def run_tag(key: str, value: object) -> RunTag:

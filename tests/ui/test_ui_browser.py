@@ -1,253 +1,49 @@
 """`tracklib ui` and `tracklib report` in a real headless Chromium, on a store built here.
 
-The store: an experiment with a parent sweep run and its 4 child runs (params, metrics per
-epoch, artifacts of every previewable kind, environment snapshots), a RUNNING run the tests
-keep logging to, and an experiment whose names, params, tags and artifact names are hostile
-HTML. Screenshots of every page go to a temp folder (and to $TRACKLIB_UI_SCREENSHOTS).
+The store, the server and the helpers that drive the pages are in tests/ui/browser_fixtures.py
+(the store: a sweep with its parent run, a RUNNING run, hostile HTML values). Screenshots of
+every page go to a temp folder (and to $TRACKLIB_UI_SCREENSHOTS).
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import os
 import re
-import struct
-import subprocess
-import sys
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tracklib.environment import capture
-from tracklib.tracking.client import Client
 from tracklib.ui import report
 
 pytest.importorskip("selenium", reason="browser tests need selenium: pip install -e '.[test]'")
 
-from selenium.common.exceptions import (
-    NoAlertPresentException,
-    StaleElementReferenceException,
+from browser_fixtures import (
+    BATCH_KEY,
+    EPOCHS,
+    HOSTILE_IMG,
+    HOSTILE_SCRIPT,
+    SWEEP,
+    Scenario,
+    assert_no_alert,
+    by_testid,
+    chart,
+    drawn,
+    loss_at,
+    run_report,
+    run_rows,
+    wait,
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
-pytest_plugins = ["browser_fixtures"]  # Chromium and screenshots (tests/ui/browser_fixtures.py)
-
-HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
-HOSTILE_SCRIPT = "<script>alert(1)</script>"
-EPOCHS = 12
-BATCH_KEY = "train/batch loss"  # a key that must be quoted in URLs (report lookups too)
-SWEEP = [
-    {"lr": "0.1", "dropout": "0.0"},
-    {"lr": "0.1", "dropout": "0.3"},
-    {"lr": "0.01", "dropout": "0.0"},
-    {"lr": "0.01", "dropout": "0.3"},
-]
-WAIT = 15
-
-
-def loss_at(cfg: dict[str, str], epoch: int) -> float:
-    """A plausible training curve: faster descent with the larger lr, a floor from dropout."""
-    lr, dropout = float(cfg["lr"]), float(cfg["dropout"])
-    return round(0.08 + float(dropout) * 0.15 + 1.2 / (1.0 + epoch * lr * 12), 5)
-
-
-def tiny_png(width: int = 240, height: int = 150) -> bytes:
-    """A real PNG (a colour gradient) written by hand: no imaging library needed."""
-    rows = b"".join(
-        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 160)) for x in range(width))
-        for y in range(height)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )  # fmt: skip
-
-
-def snapshot_files(snapshot: dict[str, Any]) -> dict[str, str]:
-    return capture.snapshot_files(snapshot, None)
-
-
-class Scenario:
-    """Ids of what :func:`build_store` logged, and the client to log more."""
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.sweep_exp = ""
-        self.parent = ""
-        self.children: list[str] = []
-        self.live = ""
-        self.hostile_exp = ""
-        self.hostile_run = ""
-        self.live_steps = 0
-
-
-def build_store(root: Path, tmp: Path) -> Scenario:
-    client = Client(str(root))
-    sc = Scenario(client)
-    sc.sweep_exp = client.create_experiment("lstm-sweep")
-    t0 = int(time.time() * 1000) - 3_600_000
-    parent = client.create_run(sc.sweep_exp, start_time=t0, run_name="sweep-grid")
-    sc.parent = parent.info.run_id
-    client.log_param(sc.parent, "grid", "lr x dropout")
-    client.set_tag(sc.parent, "mlflow.note.content", "4-config sweep of the LSTM baseline.")
-    snap = capture.capture_environment()
-    for i, cfg in enumerate(SWEEP):
-        start = t0 + i * 600_000
-        run = client.create_run(
-            sc.sweep_exp,
-            start_time=start,
-            run_name=f"lr{cfg['lr']}-d{cfg['dropout']}",
-            tags={"mlflow.parentRunId": sc.parent, "team": "vision"},
-        )
-        rid = run.info.run_id
-        sc.children.append(rid)
-        for k, v in {**cfg, "batch_size": "32", "epochs": str(EPOCHS)}.items():
-            client.log_param(rid, k, v)
-        for epoch in range(EPOCHS):
-            loss = loss_at(cfg, epoch)
-            ts = start + epoch * 30_000
-            client.log_metric(rid, "loss", loss, step=epoch, timestamp=ts)
-            client.log_metric(rid, "val_loss", round(loss * 1.1, 5), step=epoch, timestamp=ts)
-            client.log_metric(rid, "accuracy", round(1 - loss / 2, 5), step=epoch, timestamp=ts)
-            client.log_metric(rid, BATCH_KEY, loss * 1.3, step=epoch, timestamp=ts)
-        env = copy.deepcopy(snap)
-        if i >= 2:  # the lr=0.01 runs "had" another numpy: env diff has something to show
-            env["packages"] = [
-                {**p, "version": "1.0.0", "requirement": f"{p['name']}==1.0.0"}
-                if p["name"] in ("numpy", "requests") else p
-                for p in env["packages"]
-            ]  # fmt: skip
-        for name, text in snapshot_files(env).items():
-            client.log_text(rid, text, f"environment/{name}")
-        client.set_terminated(rid, "FINISHED", end_time=start + EPOCHS * 30_000)
-    first = sc.children[0]
-    client.log_text(first, "epoch 0 done\nepoch 1 done\n", "logs/train.log")
-    client.log_dict(first, {"model": "lstm", "layers": [64, 32], "lr": 0.1}, "config.json")
-    client.log_dict(first, {"model": "lstm", "hidden": 40}, "config.yaml")
-    rows = ["epoch,loss,accuracy"] + [
-        f"{e},{loss_at(SWEEP[0], e)},{round(1 - loss_at(SWEEP[0], e) / 2, 5)}"
-        for e in range(EPOCHS)
-    ]
-    client.log_text(first, "\n".join(rows) + "\n", "results/metrics.csv")
-    png = tmp / "curve.png"
-    png.write_bytes(tiny_png())
-    client.log_artifact(first, png, "plots")
-    client.set_terminated(sc.parent, "FINISHED", end_time=t0 + 4 * 600_000)
-
-    live = client.create_run(sc.sweep_exp, run_name="live-run")
-    sc.live = live.info.run_id
-    client.log_param(sc.live, "lr", "0.05")
-    now = int(time.time() * 1000)
-    for step in range(5):
-        client.log_metric(sc.live, "loss", 1.0 / (step + 1), step=step, timestamp=now)
-    sc.live_steps = 5
-
-    sc.hostile_exp = client.create_experiment(f"hostile {HOSTILE_SCRIPT}")
-    bad = client.create_run(sc.hostile_exp, run_name=HOSTILE_IMG, tags={"note": HOSTILE_SCRIPT})
-    sc.hostile_run = bad.info.run_id
-    client.log_param(sc.hostile_run, "payload", HOSTILE_IMG)
-    client.set_tag(sc.hostile_run, "mlflow.note.content", f"{HOSTILE_IMG} {HOSTILE_SCRIPT}")
-    client.log_metric(sc.hostile_run, "loss", 0.5, step=0)
-    client.log_text(sc.hostile_run, HOSTILE_SCRIPT + HOSTILE_IMG, f"{HOSTILE_IMG}.txt")
-    client.set_terminated(sc.hostile_run, "FINISHED")
-    return sc
-
-
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
-    tmp = tmp_path_factory.mktemp("ui-store")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TRACKLIB_CACHE_DIR", str(tmp / "cache"))
-        return build_store(tmp / "mlruns", tmp)
-
-
-@pytest.fixture(scope="module")
-def server(scenario: Scenario) -> Iterator[Any]:
-    from tracklib.ui import server as ui_server
-
-    srv = ui_server.start(scenario.client.tracking_uri)
-    try:
-        yield srv
-    finally:
-        srv.close()
-
-
-@pytest.fixture
-def page(browser: Any, server: Any) -> Iterator[Callable[[str], None]]:
-    """``page(path)`` opens a page of the UI; after the test, the console must hold no error."""
-    state = {"authed": False}
-
-    def open_page(path: str) -> None:
-        if not state["authed"]:  # the first visit carries the token; the cookie does the rest
-            browser.get(server.url)
-            state["authed"] = True
-        browser.get(server.base + path)
-        wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
-
-    open_page.expected = []  # type: ignore[attr-defined]  # console errors a test provokes
-    browser.get_log("browser")  # drop what earlier tests left
-    yield open_page
-    errors = [
-        e for e in browser.get_log("browser")
-        if e["level"] == "SEVERE"
-        and not any(x in e["message"] for x in open_page.expected)  # type: ignore[attr-defined]
-    ]  # fmt: skip
-    assert errors == [], errors
-
-
-def wait(driver: Any, cond: Callable[[Any], Any], timeout: float = WAIT) -> Any:
-    return WebDriverWait(
-        driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
-    ).until(cond)
-
-
-def by_testid(driver: Any, name: str) -> list[Any]:
-    return list(driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{name}"]'))
-
-
-def chart(driver: Any, key: str) -> Any:
-    return driver.find_element(By.CSS_SELECTOR, f'[data-testid="chart"][data-key="{key}"]')
-
-
-def drawn(driver: Any, key: str) -> int:
-    return int(chart(driver, key).get_attribute("data-points"))
-
-
-def run_rows(driver: Any) -> list[Any]:
-    return by_testid(driver, "run-row")
-
-
-def assert_no_alert(driver: Any) -> None:
-    with pytest.raises(NoAlertPresentException):
-        driver.switch_to.alert.text  # noqa: B018  (reading it is what raises)
-
-
-def run_report(run_ids: list[str], scenario: Scenario, out: Path) -> Any:
-    """``tracklib report RUN... -o out`` as a user runs it (a subprocess of this checkout)."""
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, *sys.path])}
-    return subprocess.run(
-        [sys.executable, "-m", "tracklib", "report", *run_ids,
-         "--tracking-uri", scenario.client.tracking_uri, "-o", str(out)],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+pytest_plugins = ["browser_fixtures"]  # store, server, Chromium, screenshots, page helpers
 
 
 # ---------------------------------------------------------------------------- tests
-def test_experiments_runs_and_filter(
+def test_experiments_and_runs_table(
     browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
 ) -> None:
     page("/")
@@ -299,6 +95,12 @@ def test_experiments_runs_and_filter(
     by_testid(browser, "toggle-children")[0].click()
     wait(browser, lambda d: len(run_rows(d)) == 6)
 
+
+def test_runs_filter_and_its_error(
+    browser: Any, page: Callable[[str], None], scenario: Scenario, screenshot: Any
+) -> None:
+    page(f"/experiments/{scenario.sweep_exp}")
+    wait(browser, lambda d: len(run_rows(d)) == 6)
     box = by_testid(browser, "filter-input")[0]
     box.send_keys('params.lr = "0.01" and metrics.loss < 1', Keys.ENTER)
     pairs = zip(scenario.children, SWEEP, strict=True)

@@ -250,10 +250,10 @@ def _parse_filter_cached(filter_string: str) -> tuple[Comparison, ...]:
 def _parse_identifier(cursor: _Cursor, aliases: dict[str, str]) -> tuple[str, str]:
     """Parse ``entity.key`` (or a bare attribute name); return (entity, key)."""
     start = cursor.pos
-    first = cursor.take(_BACKQUOTED) or cursor.take(_WORD)
+    first = cursor.take(_BACKQUOTED) or cursor.take(_DOUBLE) or cursor.take(_WORD)
     if first is None:
         raise cursor.error("expected a key such as metrics.loss, params.lr or tags.`my/key`")
-    if first.startswith("`"):
+    if first.startswith(("`", '"')):  # MLflow takes "Run Name" as it takes `Run Name`
         first = first[1:-1]
     if not cursor.text.startswith(".", cursor.pos):
         entity, key = ATTRIBUTE, first
@@ -411,7 +411,11 @@ def _parse_order_key(entry: str) -> OrderKey:
     if not isinstance(entry, str):
         raise InvalidInputError(f"order_by entries must be strings, got {entry!r}.")
     cursor = _Cursor(entry, "order_by clause")
-    cursor.skip_ws()
+    if entry != entry.strip():  # MLflow's parser cannot read such a clause, so it refuses it
+        raise cursor.error(
+            "leading or trailing whitespace; write the clause as 'params.p DESC'",
+            0 if entry[:1].isspace() else len(entry.rstrip()),
+        )
     entity, key = _parse_identifier(cursor, _ORDER_ALIASES)
     ascending = True
     if not cursor.at_end():

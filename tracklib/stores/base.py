@@ -54,6 +54,10 @@ class Store(Protocol):
         """Undo :meth:`delete_experiment`."""
         ...
 
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment (AlreadyExistsError if the name is taken)."""
+        ...
+
     def create_run(
         self,
         experiment_id: str,
@@ -97,6 +101,10 @@ class Store(Protocol):
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         """Set (overwrite) a tag."""
+        ...
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag (NotFoundError if the run has no such tag)."""
         ...
 
     def log_batch(

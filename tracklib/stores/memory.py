@@ -126,7 +126,28 @@ class InMemoryStore:
         """
         self._set_experiment_stage(experiment_id, _ACTIVE)
 
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an active experiment.
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            RunStateError: It is deleted.
+            AlreadyExistsError: Another experiment has the name.
+        """
+        with self._lock:
+            experiment = self.get_experiment(experiment_id)
+            if experiment.lifecycle_stage != _ACTIVE:
+                raise RunStateError(f"Experiment {experiment_id!r} is deleted; restore it first.")
+            taken = self.get_experiment_by_name(new_name)
+            if taken is not None:  # its own name too, as in MLflow
+                raise AlreadyExistsError(f"Experiment {new_name!r} already exists (maybe deleted).")
+            self._experiments[experiment_id] = dataclasses.replace(
+                experiment, name=new_name, last_update_time=_now()
+            )
+
     def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        if stage is _ACTIVE and self.get_experiment(experiment_id).lifecycle_stage == _ACTIVE:
+            raise NotFoundError(f"Experiment {experiment_id!r} is not deleted; nothing to restore.")
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             raise InvalidInputError("The Default experiment (id '0') cannot be deleted.")
         with self._lock:
@@ -200,9 +221,10 @@ class InMemoryStore:
 
         Raises:
             NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
         """
         with self._lock:
-            record = self._record(run_id)
+            record = self._record(run_id, writable=True)
             record.info = dataclasses.replace(record.info, status=status, end_time=end_time)
             if run_name is not None:
                 self._write(record, (), [RunTag(RUN_NAME, run_name)], ())
@@ -240,6 +262,18 @@ class InMemoryStore:
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         """Set (overwrite) a tag; ``mlflow.runName`` renames the run. See :meth:`log_batch`."""
         self.log_batch(run_id, tags=[RunTag(key, value)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag.
+
+        Raises:
+            NotFoundError: No run has this id, or it has no such tag.
+            RunStateError: The run is deleted.
+        """
+        with self._lock:
+            record = self._record(run_id, writable=True)
+            if record.tags.pop(key, None) is None:
+                raise NotFoundError(f"Run {run_id} has no tag {key!r}.")
 
     def log_batch(
         self,
@@ -312,8 +346,8 @@ class InMemoryStore:
         (``order_by`` keys, then newest first, then run id), and the next page's token.
 
         Raises:
-            InvalidInputError: A malformed filter, order_by or page token, or a
-                non-positive max_results.
+            InvalidInputError: A malformed filter, order_by or page token, or
+                max_results negative or above 50,000.
             NotFoundError: An experiment does not exist.
         """
         query = grammar.parse_query(filter_string, order_by)

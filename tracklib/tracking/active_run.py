@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
 from tracklib import validation
-from tracklib.entities import Param, Run, RunInfo, RunStatus
-from tracklib.errors import InvalidInputError
+from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
+from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
@@ -140,21 +141,27 @@ class ActiveRun:
             self._params.update((p.key, p.value) for p in new)
 
     def set_tag(self, key: str, value: Any) -> None:
-        """Set a tag (stored as ``str(value)``); setting ``mlflow.runName`` renames the run.
+        """Set a tag (stored as ``str(value)``, kept whole as ``mlflow.set_tag`` keeps it on a
+        file store); setting ``mlflow.runName`` renames the run.
 
         Raises:
             InvalidInputError: Bad key.
         """
-        self.set_tags({key: value})
+        tag = RunTag(validation.validate_key(key, "tag"), validation.tag_value(key, value, False))
+        self._write_tags([tag])
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        """Set several tags; all are checked before any is written.
+        """Set several tags; all are checked before any is written. Values over 8000
+        characters are truncated (or refused, see docs/api.md), as ``mlflow.set_tags`` does.
 
         Raises:
-            InvalidInputError: Any key is invalid.
+            InvalidInputError: Any key is invalid, or a value too long with truncation off.
         """
         validation.check_mapping(tags, "set_tags")
         checked = [validation.run_tag(k, v) for k, v in tags.items()]
+        self._write_tags(checked)
+
+    def _write_tags(self, checked: list[RunTag]) -> None:
         self._store.log_batch(self._info.run_id, tags=checked)
         for tag in checked:
             if tag.key == RUN_NAME:
@@ -218,6 +225,10 @@ class ActiveRun:
         end_time = int(time.time() * 1000)
         try:
             self._info = self._store.update_run(self._info.run_id, final, end_time)
+        except RunStateError as exc:
+            # Deleted while it ran (e.g. from another process): a deleted run cannot be
+            # updated, and ending must not replace the script's own outcome with an error.
+            warnings.warn(f"{exc} It was left deleted, with its status unchanged.", stacklevel=2)
         finally:
             if self._on_end is not None:
                 self._on_end(self)

@@ -6,7 +6,6 @@ Reads live here; the fluent API's read functions are one-line calls to a Client.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
@@ -18,7 +17,6 @@ from tracklib.entities import (
     Param,
     Run,
     RunInfo,
-    RunStatus,
     RunTag,
     ViewType,
 )
@@ -85,8 +83,12 @@ class Client(RegistryClient):
     def search_experiments(
         self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
     ) -> list[Experiment]:
-        """Return the experiments (active ones by default), newest first."""
-        return self.store.search_experiments(ViewType(view_type))
+        """Return the experiments (active ones by default), newest first.
+
+        Raises:
+            InvalidInputError: ``view_type`` is not ACTIVE_ONLY, DELETED_ONLY or ALL.
+        """
+        return self.store.search_experiments(validation.view_type(view_type))
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Soft-delete an experiment and its runs (moved to ``.trash``).
@@ -101,9 +103,24 @@ class Client(RegistryClient):
         """Undo :meth:`delete_experiment`.
 
         Raises:
-            NotFoundError: No experiment has this id.
+            NotFoundError: No deleted experiment has this id (as in MLflow, also when the
+                experiment exists but is active).
         """
         self.store.restore_experiment(validation.validate_experiment_id(experiment_id))
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an active experiment a new name, like ``MlflowClient.rename_experiment``.
+
+        Raises:
+            InvalidInputError: The name is empty or too long.
+            NotFoundError: No experiment has this id.
+            AlreadyExistsError: Another experiment (possibly deleted) has the name.
+            RunStateError: The experiment is deleted.
+        """
+        self.store.rename_experiment(
+            validation.validate_experiment_id(experiment_id),
+            validation.validate_experiment_name(new_name),
+        )
 
     # ------------------------------------------------------------- runs
     def create_run(
@@ -112,9 +129,10 @@ class Client(RegistryClient):
         start_time: int | None = None,
         tags: Mapping[str, Any] | None = None,
         run_name: str | None = None,
-        user_id: str = "unknown",
+        user_id: str | None = None,
     ) -> Run:
-        """Create a RUNNING run. Like MlflowClient, adds no system tags but ``mlflow.runName``.
+        """Create a RUNNING run. Like MlflowClient, adds no system tags but ``mlflow.runName``;
+        the user is ``user_id``, else the ``mlflow.user`` tag, else ``"unknown"`` (MLflow's rule).
 
         Raises:
             InvalidInputError: Bad tag key, or ``run_name`` disagrees with an
@@ -126,7 +144,7 @@ class Client(RegistryClient):
         name = resolve_run_name(run_name, tags)
         info = self.store.create_run(
             validation.validate_experiment_id(experiment_id),
-            user_id,
+            user_id or next((t.value for t in run_tags if t.key == "mlflow.user"), "unknown"),
             validation.timestamp_ms(start_time),
             name,
             [t for t in run_tags if t.key != RUN_NAME],
@@ -158,19 +176,17 @@ class Client(RegistryClient):
     def update_run(
         self, run_id: str, status: str | None = None, name: str | None = None
     ) -> RunInfo:
-        """Change a run's status and/or name.
+        """Change a run's status and/or name; the end time stays as it is (MLflow's rule:
+        :meth:`set_terminated` sets it).
 
         Raises:
+            InvalidInputError: ``status`` is not a run status.
             NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
         """
+        new_status = validation.run_status(status) if status else None
         info = self.get_run(run_id).info
-        new_status = RunStatus(status.upper()) if status else info.status
-        end = (
-            info.end_time
-            if not new_status.is_terminated()
-            else info.end_time or int(time.time() * 1000)
-        )
-        return self.store.update_run(run_id, new_status, end, name)
+        return self.store.update_run(run_id, new_status or info.status, info.end_time, name)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run (its folder stays; MLflow's ``gc`` removes it).
@@ -248,8 +264,8 @@ class Client(RegistryClient):
 
         Raises:
             InvalidInputError: A malformed filter, order_by or page token (the message
-                points at the position), a non-positive max_results or an unknown
-                output_format.
+                points at the position), max_results negative or above 50,000, or an
+                unknown output_format.
             ImportError: output_format="pandas" without pandas installed.
             NotFoundError: A named experiment does not exist.
         """
@@ -259,7 +275,12 @@ class Client(RegistryClient):
             )
         ids = self._experiment_ids(experiment_ids, experiment_names)
         runs, token = self.store.search_runs(
-            ids, filter_string, ViewType(run_view_type), max_results, order_by, page_token
+            ids,
+            filter_string,
+            validation.view_type(run_view_type),
+            max_results,
+            order_by,
+            page_token,
         )
         if output_format == "pandas":
             return results.to_pandas(runs)
@@ -308,12 +329,27 @@ class Client(RegistryClient):
         return value
 
     def set_tag(self, run_id: str, key: str, value: Any) -> None:
-        """Set a tag on a run.
+        """Set a tag on a run (``str(value)``, kept whole: MlflowClient.set_tag does not cut
+        values over 8000 characters on a file store, only log_batch does).
 
         Raises:
             InvalidInputError: Bad key.
+            NotFoundError: No run has this id.
+            RunStateError: The run is deleted.
         """
-        self.log_batch(run_id, tags=[RunTag(key, value)])
+        tag = RunTag(validation.validate_key(key, "tag"), validation.tag_value(key, value, False))
+        self.store.log_batch(validation.validate_run_id(run_id), tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag from a run, like ``MlflowClient.delete_tag``.
+
+        Raises:
+            NotFoundError: No run has this id, or the run has no such tag.
+            RunStateError: The run is deleted.
+        """
+        self.store.delete_tag(
+            validation.validate_run_id(run_id), validation.validate_key(key, "tag")
+        )
 
     def log_batch(
         self,
@@ -325,7 +361,8 @@ class Client(RegistryClient):
         """Log metrics, params and tags at once; everything is checked before anything is written.
 
         Raises:
-            InvalidInputError: Any entity is invalid, or a param conflicts.
+            InvalidInputError: Any entity is invalid, a param is named twice, or a param
+                conflicts with its logged value.
             NotFoundError: No run has this id.
             RunStateError: The run is deleted.
         """
@@ -336,6 +373,7 @@ class Client(RegistryClient):
             Param(validation.validate_key(p.key, "param"), validation.param_value(p.key, p.value))
             for p in params
         ]
+        validation.unique_keys([p.key for p in checked_params], "log_batch")
         checked_tags = [validation.run_tag(t.key, t.value) for t in tags]
         self.store.log_batch(
             validation.validate_run_id(run_id), checked_metrics, checked_params, checked_tags
@@ -374,8 +412,14 @@ class Client(RegistryClient):
         """Save text as an artifact file of a run.
 
         Raises:
-            InvalidInputError: ``artifact_file`` escapes the artifact folder.
+            InvalidInputError: ``text`` is not a str, or ``artifact_file`` escapes the
+                artifact folder.
         """
+        if not isinstance(text, str):
+            raise InvalidInputError(
+                f"log_text takes text (a str), got {type(text).__name__}; use str(value), or "
+                "log_dict for a dict."
+            )
         self.store.log_bytes(
             validation.validate_run_id(run_id), text.encode("utf-8"), artifact_file
         )

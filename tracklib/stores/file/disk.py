@@ -151,14 +151,15 @@ def read_bytes(path: str) -> bytes:
 
 
 def read_text(path: str) -> str:
-    """Return a value file's whole content, decoded as text mode does (as MLflow reads it)."""
+    """Return a value file's whole content as text, exactly as MLflow reads it."""
     return decode_text(read_bytes(path))
 
 
 def decode_text(data: bytes) -> str:
-    """Decode a value file's bytes as text mode does (universal newlines)."""
-    text = data.decode("utf-8")
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+    """Decode a value file's bytes as UTF-8, keeping every byte: MLflow's reader (``codecs``,
+    binary underneath) keeps ``\\r`` and ``\\r\\n``, so filters and ordering on such values
+    must see them too."""
+    return data.decode("utf-8")
 
 
 def read_value_files(folder: str) -> dict[str, str]:

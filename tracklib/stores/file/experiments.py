@@ -15,7 +15,13 @@ from collections.abc import Iterator, Mapping
 
 from tracklib import settings
 from tracklib.entities import Experiment, LifecycleStage, ViewType
-from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
+from tracklib.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    NotFoundError,
+    RunStateError,
+    StoreError,
+)
 from tracklib.stores.file import runfiles
 from tracklib.stores.file.disk import create_file, load_yaml, read_value_files, write_yaml
 
@@ -177,6 +183,13 @@ class ExperimentFolders:
         return sorted(experiments, key=lambda e: (-(e.creation_time or 0), e.experiment_id))
 
     def _set_experiment_stage(self, experiment_id: str, stage: LifecycleStage) -> None:
+        if (
+            stage is LifecycleStage.ACTIVE
+            and self.get_experiment(experiment_id).lifecycle_stage == stage
+        ):
+            raise NotFoundError(  # MLflow's answer: there is no *deleted* experiment to restore
+                f"Experiment {experiment_id!r} is not deleted, so there is nothing to restore."
+            )
         if experiment_id == DEFAULT_EXPERIMENT_ID:
             raise InvalidInputError("The Default experiment (id '0') cannot be deleted.")
         folder = self._experiment_dir(experiment_id)
@@ -211,9 +224,37 @@ class ExperimentFolders:
         """Move a deleted experiment back and reactivate its runs.
 
         Raises:
-            NotFoundError: No experiment has this id.
+            NotFoundError: No deleted experiment has this id (an active one included, as in
+                MLflow).
         """
         self._set_experiment_stage(experiment_id, LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an active experiment a new name (its meta.yaml is rewritten).
+
+        Raises:
+            NotFoundError: No experiment has this id.
+            RunStateError: The experiment is deleted.
+            AlreadyExistsError: Another experiment (possibly deleted) has the name.
+        """
+        from filelock import FileLock
+
+        with FileLock(os.path.join(self.root, LOCK_FILE)):
+            experiment = self.get_experiment(experiment_id)
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise RunStateError(
+                    f"Experiment {experiment_id!r} is deleted; restore it before renaming it."
+                )
+            taken = self._find_experiment(new_name, ViewType.ALL)
+            if taken is not None:  # its own name too, as in MLflow
+                raise AlreadyExistsError(
+                    f"Experiment {new_name!r} already exists (possibly deleted, in .trash); "
+                    "choose another name."
+                )
+            path = os.path.join(self._experiment_dir(experiment_id), "meta.yaml")
+            meta = load_yaml(path)
+            meta.update(name=new_name, last_update_time=int(time.time() * 1000))
+            write_yaml(path, meta)
 
     def _forget_runs(self) -> None:
         """Drop cached run locations (runs moved with their experiment)."""

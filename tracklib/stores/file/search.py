@@ -18,6 +18,7 @@ from tracklib.errors import InvalidInputError, StoreError
 from tracklib.query import results
 from tracklib.query.grammar import Query
 from tracklib.stores.file import runfiles, summaries
+from tracklib.validation import MAX_SEARCH_RESULTS
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ def search_folders(
     """Return one page of the runs of ``experiment_dirs`` that ``query`` selects, in its order.
 
     Raises:
-        InvalidInputError: A malformed page token or a non-positive max_results.
+        InvalidInputError: A malformed page token, or max_results out of 0..50,000.
     """
     candidates = []
     for experiment_dir in experiment_dirs:
@@ -62,10 +63,14 @@ def page(runs: list[T], max_results: int, page_token: str | None) -> tuple[list[
     """Cut one page out of ``runs``; tokens are base64 JSON offsets, like MLflow's.
 
     Raises:
-        InvalidInputError: The token is malformed or max_results is not positive.
+        InvalidInputError: The token is malformed or max_results is negative or above
+            50,000.
     """
-    if max_results <= 0:
-        raise InvalidInputError(f"max_results must be positive, got {max_results}.")
+    if not 0 <= max_results <= MAX_SEARCH_RESULTS:  # 0 gives an empty page, as in MLflow
+        raise InvalidInputError(
+            f"max_results must be between 0 and {MAX_SEARCH_RESULTS} (MLflow's limit), got "
+            f"{max_results}; page through more runs with the page token."
+        )
     offset = 0
     if page_token:
         try:

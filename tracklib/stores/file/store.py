@@ -137,7 +137,7 @@ class FileStore(ExperimentFolders):
 
     def _run_dir(self, run_id: str) -> str:
         cached = self._run_dirs.get(run_id)
-        if cached is not None and os.path.isdir(cached):
+        if cached is not None and os.path.isfile(f"{cached}{os.sep}meta.yaml"):
             return cached
         for folder in self._experiment_dirs(ViewType.ALL):
             candidate = os.path.join(folder, run_id)
@@ -171,9 +171,12 @@ class FileStore(ExperimentFolders):
 
         Raises:
             NotFoundError: No run has this id.
+            RunStateError: The run is deleted (MLflow refuses to update it too).
         """
         run_dir = self._run_dir(run_id)
         meta = load_yaml(os.path.join(run_dir, "meta.yaml"))
+        if meta.get("lifecycle_stage", "active") != LifecycleStage.ACTIVE:
+            raise RunStateError(f"Run {run_id} is deleted; restore it to update it.")
         meta.update(status=status.code, end_time=end_time)
         if run_name is not None:
             meta["run_name"] = run_name
@@ -307,6 +310,19 @@ class FileStore(ExperimentFolders):
             if fd is not None:
                 write_all(fd, data)
 
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag file.
+
+        Raises:
+            NotFoundError: No run has this id, or it has no such tag.
+            RunStateError: The run is deleted.
+        """
+        run_dir = self._writable_run_dir(run_id)
+        try:
+            os.unlink(runfiles.key_path(run_dir, "tags", key))
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotFoundError(f"Run {run_id} has no tag {key!r}.") from None
+
     # ----------------------------------------------------------------- reads
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Return every point of a metric in logged order ([] for an unknown key).
@@ -332,8 +348,8 @@ class FileStore(ExperimentFolders):
         whole runs are read for the returned page only.
 
         Raises:
-            InvalidInputError: A malformed filter, order_by or page token, or a
-                non-positive max_results.
+            InvalidInputError: A malformed filter, order_by or page token, or
+                max_results negative or above 50,000.
             NotFoundError: An experiment does not exist.
         """
         query = grammar.parse_query(filter_string, order_by)

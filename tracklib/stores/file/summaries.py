@@ -43,8 +43,9 @@ CACHE_DIR_VAR = "TRACKLIB_CACHE_DIR"
 SWITCH_VAR = "TRACKLIB_SEARCH_CACHE"
 MIN_RUNS = 100
 SETTLE_NS = 2_000_000_000
-# Bumped when an entry's layout changes; marshal's format and hash() are the interpreter's.
-_FORMAT = (1, sys.implementation.name, sys.version_info[:2])
+# Bumped when an entry's layout or meaning changes (2: values keep \r as written);
+# marshal's format and hash() are the interpreter's.
+_FORMAT = (2, sys.implementation.name, sys.version_info[:2])
 _KINDS = ("params", "metrics", "tags")
 
 # An entry: (signature hash, paths relative to the run folder joined by "\n", meta.yaml,

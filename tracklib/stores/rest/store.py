@@ -31,7 +31,7 @@ from tracklib.entities import (
     RunTag,
     ViewType,
 )
-from tracklib.errors import InvalidInputError, NotFoundError, StoreError
+from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
 from tracklib.stores.rest.http import DEFAULT_RETRY, HttpSession, RetryPolicy, retrying
 from tracklib.stores.rest.wire import (
     API,
@@ -159,6 +159,20 @@ class RestStore:
         """Undo :meth:`delete_experiment`."""
         self._call("POST", "experiments/restore", {"experiment_id": experiment_id})
 
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Rename an experiment (``experiments/update``).
+
+        Raises:
+            AlreadyExistsError: The name is taken (checked first: a SQL server answers a
+                taken name with a bare database error).
+        """
+        if self.get_experiment_by_name(new_name) is not None:
+            raise AlreadyExistsError(
+                f"Experiment {new_name!r} already exists (possibly deleted); choose another name."
+            )
+        body = {"experiment_id": experiment_id, "new_name": new_name}
+        self._call("POST", "experiments/update", body)
+
     # ----------------------------------------------------------------- runs
     def create_run(
         self,
@@ -252,6 +266,10 @@ class RestStore:
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         """Set a tag."""
         self._call("POST", "runs/set-tag", {"run_id": run_id, "key": key, "value": value})
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag (``runs/delete-tag``)."""
+        self._call("POST", "runs/delete-tag", {"run_id": run_id, "key": key})
 
     def log_batch(
         self,
