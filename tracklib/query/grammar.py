@@ -110,13 +110,12 @@ class RunValues(Protocol):
 
 @dataclass(frozen=True)
 class Comparison:
-    """One parsed ``<entity>.<key> <op> <value>``; ``position`` is where it starts."""
+    """One parsed ``<entity>.<key> <op> <value>``."""
 
     entity: str
     key: str
     op: str
     value: float | int | str | tuple[str, ...] | None
-    position: int
 
     def matches(self, run: RunValues) -> bool:
         """Evaluate against one run, with MLflow's rule that a missing key never matches."""
@@ -331,7 +330,6 @@ def _parse_operator(cursor: _Cursor) -> str:
 
 
 def _parse_comparison(cursor: _Cursor) -> Comparison:
-    start = cursor.pos
     entity, key = _parse_identifier(cursor, _FILTER_ALIASES)
     cursor.skip_ws()
     op_pos = cursor.pos
@@ -344,10 +342,10 @@ def _parse_comparison(cursor: _Cursor) -> Comparison:
             op_pos,
         )
     if op in _NULL_OPS:
-        return Comparison(entity, key, op, None, start)
+        return Comparison(entity, key, op, None)
     cursor.skip_ws()
     value = _parse_value(cursor, entity, key, op)
-    return Comparison(entity, key, op, value, start)
+    return Comparison(entity, key, op, value)
 
 
 def _allowed_ops(entity: str, key: str) -> frozenset[str]:
