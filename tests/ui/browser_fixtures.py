@@ -10,7 +10,9 @@ Chromium and its driver come from Debian (``chromium``, ``chromium-driver``). Wh
 missing and the suite runs as root on a machine with apt-get (a fresh Debian container), the
 fixture installs them once, under a file lock so parallel sessions do not run apt twice. Only
 when no Chromium can be had do the browser tests skip, with one reason. Selenium is imported
-inside the helpers, so this module loads without it.
+inside the helpers, so this module loads without it. The test module imports the helpers
+before pytest loads this as a plugin, too late to rewrite its asserts: PYTEST_DONT_REWRITE
+says so (its one assert carries its own message).
 """
 
 from __future__ import annotations
