@@ -26,6 +26,7 @@ MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_BATCH_METRICS = 1000
 MAX_BATCH_PARAMS = 100
 MAX_BATCH_TAGS = 100
+MAX_BATCH_ENTITIES = 1000  # metrics + params + tags in one log-batch request
 
 _KEY_CHARS = re.compile(r"^[/\w.\- :]*$")
 _RUN_ID = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")

@@ -133,10 +133,25 @@ class Client:
     def get_run(self, run_id: str) -> Run:
         """Return a snapshot of a run: info, params, latest metrics, tags.
 
+        On a server, a run that was logged offline (or in a local store, then synced) is
+        also found by the id it had there: the returned run's ``info.run_id`` is then the
+        server's id.
+
         Raises:
             NotFoundError: No run has this id.
         """
-        return self.store.get_run(validation.validate_run_id(run_id))
+        checked = validation.validate_run_id(run_id)
+        try:
+            return self.store.get_run(checked)
+        except NotFoundError:
+            if not settings.is_remote(self.tracking_uri):
+                raise
+            from tracklib.remote.replicas import find_replica  # the id a script printed
+
+            found = find_replica(self.store, checked)
+            if found is None:
+                raise
+            return found
 
     def set_terminated(
         self, run_id: str, status: str = "FINISHED", end_time: int | None = None

@@ -1,4 +1,4 @@
-"""MLflow's REST wire format: JSON shapes, log-batch limits, error bodies, artifact URLs.
+"""MLflow's REST wire format: JSON shapes, error bodies, artifact URLs.
 
 Pure functions shared by :class:`tracklib.stores.rest.store.RestStore` and the background sender:
 JSON uses proto field names in snake_case, int64 values as numbers, and NaN/infinities as
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -31,10 +31,6 @@ if TYPE_CHECKING:  # annotations only: the CLI uses encode_double without reques
 
 API = "/api/2.0/mlflow"
 ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
-MAX_METRICS_PER_BATCH = 1000  # MLflow's per-request limits for runs/log-batch
-MAX_PARAMS_PER_BATCH = 100
-MAX_TAGS_PER_BATCH = 100
-MAX_ENTITIES_PER_BATCH = 1000
 HISTORY_PAGE_SIZE = 25000  # what MLflow's client asks for per metrics/get-history page
 SEARCH_PAGE_SIZE = 1000
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -107,27 +103,6 @@ def encode_double(value: float) -> float | str:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
-
-
-def split_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> Iterator[tuple[Sequence[Metric], Sequence[Param], Sequence[RunTag]]]:
-    """Cut a batch into log-batch requests within MLflow's limits, the way its client does.
-
-    Params and tags go in chunks of 100, paired up; each request is topped up with metrics
-    to 1000 entities; the remaining metrics follow in chunks of 1000.
-    """
-    n_pairs = max(-(-len(params) // MAX_PARAMS_PER_BATCH), -(-len(tags) // MAX_TAGS_PER_BATCH))
-    used = 0
-    for i in range(n_pairs):
-        p = params[i * MAX_PARAMS_PER_BATCH : (i + 1) * MAX_PARAMS_PER_BATCH]
-        t = tags[i * MAX_TAGS_PER_BATCH : (i + 1) * MAX_TAGS_PER_BATCH]
-        room = min(MAX_METRICS_PER_BATCH, MAX_ENTITIES_PER_BATCH - len(p) - len(t))
-        yield metrics[used : used + room], p, t
-        used += room
-    while used < len(metrics):
-        yield metrics[used : used + MAX_METRICS_PER_BATCH], (), ()
-        used += MAX_METRICS_PER_BATCH
 
 
 def metric_json(m: Metric) -> dict[str, Any]:
