@@ -26,7 +26,7 @@ from tracklib import settings
 from tracklib.entities import RunInfo, RunTag
 from tracklib.errors import StoreError, StoreUnavailableError
 from tracklib.remote.replicator import SOURCE_TAG, save_state
-from tracklib.remote.sender import Outcome, Sender, never_connected
+from tracklib.remote.sender import UNREACHABLE_WAIT, Outcome, Sender, never_connected
 from tracklib.stores import open_store
 from tracklib.stores.experiment_names import get_or_create_experiment
 from tracklib.stores.file.store import FileStore
@@ -168,11 +168,12 @@ def flush(uri: str, run_id: str) -> None:
     sender = sender_for(uri)
 
     def notice(unreachable: bool) -> None:
-        waiting = "retrying a server that does not answer" if unreachable else "sending"
+        bound = min(timeout, UNREACHABLE_WAIT) if unreachable else timeout
+        why = f"{target} does not answer" if unreachable else f"sending to {target}"
         _log.warning(
-            "tracklib: waiting up to %.0f s for run %s to reach %s (%s); press Ctrl-C to "
-            "skip the wait (the data stays in the spool).",
-            timeout, run_id, target, waiting,
+            "tracklib: waiting up to %g s for run %s (%s); press Ctrl-C to skip the wait "
+            "(the data stays in the spool).",
+            bound, run_id, why,
         )  # fmt: skip
 
     outcome: Outcome | Literal["skipped"]
