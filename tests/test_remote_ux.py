@@ -301,3 +301,23 @@ def test_get_or_create_raises_when_the_name_cannot_be_read_back(tmp_path: Path) 
     store.create_experiment("taken")
     with pytest.raises(AlreadyExistsError):
         get_or_create_experiment(store, "taken")
+
+
+def test_a_run_still_in_the_spool_is_named_as_such(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server answers reads but refuses every write for now: the run waits in the spool,
+    and reading it by its id says so (and how to deliver it) instead of a bare not-found."""
+    monkeypatch.setenv(spool.FLUSH_TIMEOUT_VAR, "0.5")
+
+    def writes_fail(method: str, path: str, body: bytes) -> Any:
+        read = method == "GET" or path.endswith("/search")
+        return PASS if read else status_before(503)
+
+    proxy.plan = writes_fail
+    with tracklib.start_run(experiment=_name("pending")) as run:
+        tracklib.log_metric("loss", 1.0)
+    with pytest.raises(NotFoundError) as info:
+        tracklib.Client().get_run(run.run_id)
+    message = str(info.value)
+    assert "spool" in message and "tracklib sync" in message and run.run_id in message

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from tracklib import settings
 from tracklib.entities import RunInfo, RunTag
-from tracklib.errors import StoreError, StoreUnavailableError
+from tracklib.errors import NotFoundError, StoreError, StoreUnavailableError
 from tracklib.remote.replicator import SOURCE_TAG, save_state
 from tracklib.remote.sender import UNREACHABLE_WAIT, Outcome, Sender, never_connected
 from tracklib.stores import open_store
@@ -200,6 +200,21 @@ def flush(uri: str, run_id: str) -> None:
         "Deliver it with: %s",
         run_id, target, known, why, spool_path(uri), sync_command(uri),
     )  # fmt: skip
+
+
+def undelivered(uri: str, run_id: str) -> str | None:
+    """Say where a run the server does not know is, if this machine's spool holds it."""
+    path = spool_path(uri)
+    if not os.path.isdir(path):
+        return None
+    try:
+        spool_store(uri).run_dir(run_id)
+    except NotFoundError:
+        return None
+    return (
+        f"Run {run_id} is not on {settings.redact_uri(uri)} yet: it is in this machine's spool "
+        f"({path}), not delivered. Deliver it with: {sync_command(uri)}"
+    )
 
 
 def sync_command(uri: str) -> str:

@@ -138,7 +138,8 @@ class Client:
         server's id.
 
         Raises:
-            NotFoundError: No run has this id.
+            NotFoundError: No run has this id (for a run still waiting in this machine's
+                spool, the message says so and how to deliver it).
         """
         checked = validation.validate_run_id(run_id)
         try:
@@ -146,12 +147,16 @@ class Client:
         except NotFoundError:
             if not settings.is_remote(self.tracking_uri):
                 raise
+            from tracklib.remote import spool
             from tracklib.remote.replicas import find_replica  # the id a script printed
 
             found = find_replica(self.store, checked)
-            if found is None:
+            if found is not None:
+                return found
+            pending = spool.undelivered(self.tracking_uri, checked)
+            if pending is None:
                 raise
-            return found
+            raise NotFoundError(pending) from None
 
     def set_terminated(
         self, run_id: str, status: str = "FINISHED", end_time: int | None = None
