@@ -34,6 +34,7 @@ from tracklib.stores.rest.http import RetryPolicy
 POLL_SECONDS = 0.5
 SENDER_RETRY = RetryPolicy(attempts=0, backoff=0.25, max_sleep=30.0, jitter=0.5, deadline=math.inf)
 MAX_RETRY_AFTER = 120.0  # a server asking for longer is asked again after this
+FLUSHING_BACKOFF_SECONDS = 5.0  # the longest pause while an end_run waits (as on branch scale)
 UNREACHABLE_WAIT = 2.0  # how long an ended run waits for a server that does not answer
 NOTICE_AFTER = 1.0  # a wait longer than this is announced
 CLOSE_TIMEOUT = 2.0
@@ -153,6 +154,10 @@ class Sender:
                     return
                 pending = list(self._watched.items())
             delay = self._pass(pending)
+            if any(watch.ended for _, watch in pending):
+                # end_run is waiting: after a long outage, a full backoff could outlast the
+                # flush timeout though the server is back.
+                delay = min(delay, FLUSHING_BACKOFF_SECONDS)
             with self._wake:
                 if self._closed:
                     return
