@@ -41,6 +41,7 @@ TARGET_FILE = "tracklib-target.json"  # at the spool root: which server the spoo
 START_TIMEOUT = (3.0, 10.0)  # connect, read: how long start_run tries the server
 
 _senders: dict[str, Sender] = {}
+_skipped: set[str] = set()  # servers whose wait the user skipped (Ctrl-C) in this process
 _lock = threading.Lock()
 _log = logging.getLogger("tracklib")
 
@@ -97,6 +98,7 @@ def reset() -> None:
     with _lock:
         senders = list(_senders.values())
         _senders.clear()
+        _skipped.clear()
     for sender in senders:
         sender.close()
 
@@ -161,10 +163,13 @@ def flush(uri: str, run_id: str) -> None:
 
     The wait lasts at most ``TRACKLIB_FLUSH_TIMEOUT`` seconds, a moment when the server
     does not answer at all, and ends at once on Ctrl-C (KeyboardInterrupt is consumed:
-    it means "skip the wait"). What is not delivered stays in the spool.
+    it means "skip the wait"; later waits for that server in this process then last a
+    moment only). What is not delivered stays in the spool.
     """
     target = settings.redact_uri(uri)
     timeout = _flush_timeout()
+    if target in _skipped:  # the user said not to wait (e.g. several open runs at exit)
+        timeout = min(timeout, UNREACHABLE_WAIT)
     sender = sender_for(uri)
 
     def notice(unreachable: bool) -> None:
@@ -181,6 +186,7 @@ def flush(uri: str, run_id: str) -> None:
         outcome = sender.flush(run_id, timeout, notice)
     except KeyboardInterrupt:
         outcome = "skipped"
+        _skipped.add(target)
     server_id = sender.server_id(run_id)
     if outcome == "delivered":
         if server_id is not None and server_id != run_id:
