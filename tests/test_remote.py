@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -79,11 +80,8 @@ def proxy(mlflow_server: MlflowServer, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 def _forget_sender(uri: str) -> None:
-    """Drop this test's sender and its work, as the end of a process would."""
-    sender = spool._senders.pop(settings.redact_uri(uri), None)
-    if sender is not None:
-        with sender._wake:
-            sender._watched.clear()
+    """Stop this test's sender and drop its work, as the end of a process would."""
+    spool.reset()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +90,17 @@ def reference(mlflow_server: MlflowServer) -> Any:
     from mlflow import MlflowClient
 
     return MlflowClient(tracking_uri=mlflow_server.url)
+
+
+def _said(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+    """What tracklib told the user since the last call: its stderr and its log records.
+
+    Messages go through logging.getLogger("tracklib"); under pytest its records are
+    captured (caplog) rather than printed, whatever handler prints them for a user.
+    """
+    said = capfd.readouterr().err + caplog.text
+    caplog.clear()
+    return said
 
 
 def _name(prefix: str) -> str:
@@ -388,12 +397,16 @@ def test_server_down_for_a_whole_run_then_sync(
 
 @pytest.mark.parametrize("answer", [status_before(503, retry_after=0.1), status_after(502)])
 def test_server_failing_at_start_run_starts_offline(
-    answer: Action, proxy: FaultProxy, reference: Any, capfd: pytest.CaptureFixture[str]
+    answer: Action,
+    proxy: FaultProxy,
+    reference: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     proxy.plan = always(answer)  # a load balancer in front of a restarting server
     experiment = _name("start")
     with tracklib.start_run(experiment=experiment) as run:
-        assert "offline" in capfd.readouterr().err
+        assert "offline" in _said(capfd, caplog)
         proxy.plan = always(PASS)  # the server is back
         logged = _log_points(("m",), 20)
     found = _runs_from(reference, experiment, run.run_id)
@@ -403,13 +416,17 @@ def test_server_failing_at_start_run_starts_offline(
 
 @pytest.mark.parametrize("lost", [DROP_AFTER, status_after(502)])
 def test_lost_answer_to_create_run_makes_no_second_run(
-    lost: Action, proxy: FaultProxy, reference: Any, capfd: pytest.CaptureFixture[str]
+    lost: Action,
+    proxy: FaultProxy,
+    reference: Any,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     creates = _NthFaults(lost, lambda m, path, b: path.endswith("/runs/create"), limit=1)
     proxy.plan = creates  # the server creates the run, then its answer is lost
     experiment = _name("lost-create")
     with tracklib.start_run(experiment=experiment) as run:
-        assert "offline" in capfd.readouterr().err
+        assert "offline" in _said(capfd, caplog)
         logged = _log_points(("m",), 50)
     assert creates.applied == 1
     (exp,) = [e for e in reference.search_experiments() if e.name == experiment]
@@ -515,6 +532,7 @@ def test_param_conflict_is_reported_once_and_not_retried(
     proxy: FaultProxy,
     reference: Any,
     capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     recwarn: pytest.WarningsRecorder,
 ) -> None:
     with tracklib.start_run(experiment=_name("conflict")) as run:
@@ -538,7 +556,7 @@ def test_param_conflict_is_reported_once_and_not_retried(
     assert reference.get_run(later.run_id).info.status == "FINISHED"
     assert carrying_lr() == tried
 
-    err = capfd.readouterr().err.splitlines()
+    err = _said(capfd, caplog).splitlines()
     reports = [line for line in err if run.run_id in line and "lr" in line]
     reports += [str(w.message) for w in recwarn if run.run_id in str(w.message)]
     assert len(reports) == 1, reports
@@ -558,9 +576,11 @@ def test_planted_credentials_never_leak(
     reference: Any,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
     recwarn: pytest.WarningsRecorder,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="tracklib")  # the details must not leak either
     basic = base64.b64encode(f"{SECRET_USER}:{SECRET_PASSWORD}".encode()).decode()
     uri = proxy.url
     if how == "basic-env":
@@ -596,7 +616,7 @@ def test_planted_credentials_never_leak(
     seen = {r.authorization for r in proxy.records}
     assert seen == {expected}  # every request carried the credentials
     out, err = capfd.readouterr()
-    texts += [out, err, *(str(w.message) for w in recwarn)]
+    texts += [out, err, caplog.text, *(str(w.message) for w in recwarn)]
     assert any("clash" in t for t in texts)  # the refusal was reported...
     for secret in secrets:  # ...without any secret, as nothing else was
         assert not [t for t in texts if secret in t]

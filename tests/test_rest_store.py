@@ -35,10 +35,11 @@ from tracklib.errors import (
     StoreUnavailableError,
 )
 from tracklib.stores import open_store
+from tracklib.stores.batches import split_batch
 from tracklib.stores.rest import store as rest
 from tracklib.stores.rest.http import NO_RETRY, RetryPolicy
 from tracklib.stores.rest.store import RestStore
-from tracklib.stores.rest.wire import HttpError, split_batch
+from tracklib.stores.rest.wire import HttpError
 
 pytest_plugins = ["conftest_server"]
 pytestmark = pytest.mark.timeout(180)

@@ -17,13 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import tracklib
+from tracklib import tags
 from tracklib.entities import RunStatus
 from tracklib.errors import InvalidInputError
 from tracklib.tracking import ranks
 from tracklib.tracking.active_run import ActiveRun
 from tracklib.tracking.silent_run import SilentRun
 
-FRAMEWORK_TAG = "tracklib.integration"
+FRAMEWORK_TAG = tags.INTEGRATION
 
 _owned: list[ActiveRun] = []  # runs integrations started and have not ended yet
 

@@ -15,6 +15,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field
 
+from tracklib import tags
 from tracklib.entities import ModelVersion
 from tracklib.errors import AlreadyExistsError, NotFoundError
 from tracklib.registry import layout
@@ -22,7 +23,7 @@ from tracklib.registry.base import RegistryStore
 from tracklib.registry.filestore import FileRegistry
 from tracklib.stores.base import Store
 
-SOURCE_VERSION_TAG = "tracklib.sourceVersion"
+SOURCE_VERSION_TAG = tags.SOURCE_VERSION
 
 
 @dataclass

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tracklib import tags
 from tracklib.entities import ModelVersion, RegisteredModel
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from tracklib.registry import layout, query
@@ -37,7 +38,7 @@ from tracklib.stores.file.disk import (
     write_yaml,
 )
 
-PROMPT_TAG = "mlflow.prompt.is_prompt"  # MLflow keeps prompts out of model searches
+PROMPT_TAG = tags.PROMPT  # MLflow keeps prompts out of model searches
 
 
 def _now() -> int:

@@ -21,13 +21,18 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracklib.entities import Metric, Param, RunInfo, RunTag, ViewType
+from tracklib import tags
+from tracklib.entities import Metric, Param, RunInfo, RunTag
 from tracklib.errors import InvalidInputError
+from tracklib.remote.replicas import SOURCE_TAG as SOURCE_TAG  # re-exported: spool, tests
+from tracklib.remote.replicas import find_replica
 from tracklib.stores.base import Store
+from tracklib.stores.batches import split_batch
+from tracklib.stores.experiment_names import get_or_create_experiment
 from tracklib.stores.file import artifacts, runfiles
 from tracklib.stores.file.disk import (
     iter_key_files,
@@ -39,9 +44,7 @@ from tracklib.stores.file.experiments import TRASH
 from tracklib.tags import RUN_NAME
 
 STATE_PREFIX = ".tracklib-sync-"
-SOURCE_TAG = "tracklib.sourceRunId"
-PARENT_TAG = "mlflow.parentRunId"
-_BATCH = {"metrics": 1000, "params": 100, "tags": 100}
+PARENT_TAG = tags.PARENT_RUN_ID
 SETTLE_PAUSE = 1.0  # seconds between two counts when settling a lost answer
 SETTLE_ROUNDS = 5
 
@@ -221,10 +224,8 @@ class Replicator:
 
             name = str(load_yaml(os.path.join(meta_dir, "meta.yaml"))["name"])
         if name not in self._experiments:
-            found = self.target.get_experiment_by_name(name)
-            self._experiments[name] = (
-                found.experiment_id if found else self.target.create_experiment(name)
-            )
+            found = get_or_create_experiment(self.target, name)
+            self._experiments[name] = found.experiment_id
         return self._experiments[name]
 
     def _create(self, run_dir: str, info: RunInfo, state: dict[str, Any]) -> str | None:
@@ -232,8 +233,11 @@ class Replicator:
         if self.dry_run:
             return None
         experiment_id = self._experiment_id(run_dir)
-        remote_id = self._find_created(experiment_id, local_id)
-        if remote_id is None:
+        # An earlier, interrupted sync may have created it (and lost the answer).
+        found = find_replica(self.target, local_id, [experiment_id])
+        if found is not None:
+            remote_id = found.info.run_id
+        else:
             created = self.target.create_run(
                 experiment_id, info.user_id, info.start_time, info.run_name,
                 [RunTag(SOURCE_TAG, local_id)],
@@ -242,17 +246,6 @@ class Replicator:
         state.update(run_id=remote_id, experiment_id=experiment_id, unsettled=True)
         self._save(run_dir, state)
         return remote_id
-
-    def _find_created(self, experiment_id: str, local_id: str) -> str | None:
-        """Find a run an earlier, interrupted sync created (its answer may have been lost)."""
-        try:
-            runs, _ = self.target.search_runs(
-                [experiment_id], f"tags.`{SOURCE_TAG}` = '{local_id}'", ViewType.ALL, 10
-            )
-        except InvalidInputError:  # a target without filters: look through the listing
-            runs, _ = self.target.search_runs([experiment_id], "", ViewType.ALL, 50000)
-            runs = [r for r in runs if r.data.tags.get(SOURCE_TAG) == local_id]
-        return runs[0].info.run_id if runs else None
 
     def _count_new_run(self, run_dir: str, tags: dict[str, str]) -> None:
         self.stats.runs += 1
@@ -270,7 +263,7 @@ class Replicator:
         sent = set(state.get("params", []))
         params = read_value_files(os.path.join(run_dir, "params"))
         new = [Param(k, v) for k, v in sorted(params.items()) if k not in sent]
-        for chunk in _chunks(new, _BATCH["params"]):
+        for _, chunk, _ in split_batch(params=new):
             try:
                 self._log(remote_id, params=chunk)
             except InvalidInputError:
@@ -281,8 +274,8 @@ class Replicator:
             self._save(run_dir, state)
 
     def _params_one_by_one(
-        self, remote_id: str, chunk: list[Param], state: dict[str, Any]
-    ) -> list[Param]:
+        self, remote_id: str, chunk: Sequence[Param], state: dict[str, Any]
+    ) -> Sequence[Param]:
         """Send params singly after a rejected batch; warn once for each rejected one."""
         for param in chunk:
             try:
@@ -298,7 +291,7 @@ class Replicator:
     ) -> None:
         sent: dict[str, str] = state.get("tags", {})
         new = [RunTag(k, v) for k, v in sorted(tags.items()) if sent.get(k) != v and k != RUN_NAME]
-        for chunk in _chunks(new, _BATCH["tags"]):
+        for _, _, chunk in split_batch(tags=new):
             self._log(remote_id, tags=chunk)
             sent.update((t.key, t.value) for t in chunk)
             self.stats.tags += len(chunk)
@@ -324,13 +317,14 @@ class Replicator:
                 self._save(run_dir, state)
             offset, count = offsets.get(key, [0, 0])
             points, ends = read_points_after(path, key, offset)
-            for start in range(0, len(points), _BATCH["metrics"]):
-                chunk = points[start : start + _BATCH["metrics"]]
+            start = 0
+            for chunk, _, _ in split_batch(points):
                 state["unsettled"] = True  # until acknowledged, the answer may be lost
                 self._save(run_dir, state)
                 self._log(remote_id, metrics=chunk)
                 count += len(chunk)
-                offsets[key] = [ends[start + len(chunk) - 1], count]
+                start += len(chunk)
+                offsets[key] = [ends[start - 1], count]
                 state["unsettled"] = False
                 self._save(run_dir, state)
                 self.stats.points += len(chunk)
@@ -393,20 +387,16 @@ class Replicator:
     def _log(
         self,
         remote_id: str,
-        metrics: list[Metric] | None = None,
-        params: list[Param] | None = None,
-        tags: list[RunTag] | None = None,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
     ) -> None:
-        if not self.dry_run:
-            self.target.log_batch(remote_id, metrics or (), params or (), tags or ())
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+        if not self.dry_run:  # one request: split_batch sized the chunk
+            self.target.log_batch(remote_id, metrics, params, tags)
 
 
 def remote_run_id(run_dir: str, target_uri: str) -> str | None:
-    """Return the id a run has on a target, if it was synced there."""
+    """Return the id a run has on a target, if it was synced there (the registry carrier's
+    question: which run does a carried model version point at)."""
     value = load_state(run_dir, target_uri).get("run_id")
     return str(value) if value else None

@@ -1,28 +1,47 @@
 """The background sender: one daemon thread per server that drains the spool.
 
 Log calls on a remote run write to the local spool (an MLflow file store) and return; this
-thread replicates what is new to the server with :class:`~tracklib.remote.replicator.Replicator`, in
-``log-batch`` requests of at most 1000 points, over the store's keep-alive session. Failures a
-retry may fix (no connection, timeouts, 408/429/5xx) are retried with exponential backoff and
-jitter, honouring ``Retry-After``, for as long as the process lives; the replicator's
-checkpoints make every retry exactly-once. An answer that retrying cannot fix (a 4xx) is
-reported once and the run is left in the spool for ``tracklib sync``.
+thread replicates what is new to the server with :class:`~tracklib.remote.replicator.Replicator`,
+in ``log-batch`` requests within MLflow's limits, over one keep-alive session. The store it
+sends through makes one attempt per call; failures a retry may fix (no connection, timeouts,
+408/429/5xx) are retried here, between passes, with :data:`SENDER_RETRY` (the one
+:class:`~tracklib.stores.rest.http.RetryPolicy`, unbounded: for as long as the process
+lives), honouring ``Retry-After``. The replicator's checkpoints make every retry exactly-once.
+An answer that retrying cannot fix (a 4xx) is reported once and the run is left in the spool
+for ``tracklib sync``.
+
+The sender also knows whether the server has answered at all lately (:attr:`Sender.unreachable`):
+``end_run`` waits the full flush timeout for a server that answers, but only briefly for one
+that does not, so a script with many runs against a dead server is not held up again and again.
 """
 
 from __future__ import annotations
 
-import random
-import sys
+import math
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
-from tracklib.errors import StoreError, TracklibError
-from tracklib.remote.replicator import Replicator
+from tracklib.errors import StoreError, StoreUnavailableError, TracklibError
+from tracklib.logger import get_logger
+from tracklib.remote.replicator import Replicator, load_state
 from tracklib.stores.base import Store
 from tracklib.stores.file.store import FileStore
+from tracklib.stores.rest.http import RetryPolicy
 
 POLL_SECONDS = 0.5
-MAX_BACKOFF_SECONDS = 30.0
+SENDER_RETRY = RetryPolicy(attempts=0, backoff=0.25, max_sleep=30.0, jitter=0.5, deadline=math.inf)
+MAX_RETRY_AFTER = 120.0  # a server asking for longer is asked again after this
+FLUSHING_BACKOFF_SECONDS = 5.0  # the longest pause while an end_run waits (as on branch scale)
+UNREACHABLE_WAIT = 2.0  # how long an ended run waits for a server that does not answer
+NOTICE_AFTER = 1.0  # a wait longer than this is announced
+CLOSE_TIMEOUT = 2.0
+_WAIT_SLICE = 0.1
+
+Outcome = Literal["delivered", "refused", "timeout", "unreachable"]
+_log = get_logger()
 
 
 @dataclass
@@ -37,7 +56,7 @@ class Sender:
 
     Args:
         spool: The local spool store the runs are logged to.
-        target: The server's store.
+        target: The server's store (one attempt per call: this class retries).
         target_uri: The server's URI without credentials (names the checkpoints).
     """
 
@@ -45,66 +64,125 @@ class Sender:
         self.spool = spool
         self.target = target
         self.target_uri = target_uri
+        self.unreachable = False
+        """True while the last attempt could not connect to the server at all."""
         self._watched: dict[str, _Watch] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._closed = False
 
     def watch(self, run_id: str) -> None:
         """Start replicating a spool run (the thread starts with the first run)."""
         with self._wake:
             self._watched.setdefault(run_id, _Watch())
-            if self._thread is None:
+            if self._thread is None and not self._closed:
                 self._thread = threading.Thread(
                     target=self._loop, name="tracklib-sender", daemon=True
                 )
                 self._thread.start()
             self._wake.notify()
 
-    def close(self) -> None:
-        """Stop sending: forget every watched run and let the thread go idle.
-
-        What was not sent stays in the spool, for a later process or ``tracklib sync``.
-        """
-        with self._wake:
-            self._watched.clear()
-            self._wake.notify_all()
-
-    def flush(self, run_id: str, timeout: float) -> bool:
+    def flush(
+        self, run_id: str, timeout: float, notice: Callable[[bool], None] | None = None
+    ) -> Outcome:
         """Mark a run ended and wait until everything, status included, is on the server.
 
+        The wait ends early when the server has not answered for :data:`UNREACHABLE_WAIT`
+        seconds of it. A ``KeyboardInterrupt`` ends it at once (and propagates).
+
+        Args:
+            run_id: The spool run.
+            timeout: Seconds to wait at most.
+            notice: Called once (with :attr:`unreachable`) when the wait passes
+                :data:`NOTICE_AFTER` seconds, to say what it waits for.
+
         Returns:
-            True when delivered; False when ``timeout`` passed first or the server refused
-            the run's data (it stays in the spool either way).
+            What happened; the run's data stays in the spool unless it was delivered.
         """
         with self._wake:
             watch = self._watched.get(run_id)
             if watch is None:
-                return True
+                return "delivered"
             watch.ended = True
+            self._failures = 0  # a run is waiting: try again now, not after a long backoff
             self._wake.notify()
-        return watch.done.wait(timeout) and watch.failed is None
+        start = time.monotonic()
+        deadline = start + timeout
+        noticed = notice is None
+        while not watch.done.wait(max(0.0, min(_WAIT_SLICE, deadline - time.monotonic()))):
+            waited = time.monotonic() - start
+            if waited >= timeout:
+                return "timeout"
+            if self.unreachable and waited >= min(timeout, UNREACHABLE_WAIT):
+                return "unreachable"
+            if not noticed and waited >= NOTICE_AFTER:
+                noticed = True
+                assert notice is not None
+                notice(self.unreachable)
+        return "refused" if watch.failed is not None else "delivered"
+
+    def mark_unreachable(self) -> None:
+        """Record that the server did not answer (e.g. when start_run tried it)."""
+        self.unreachable = True
+
+    def server_id(self, run_id: str) -> str | None:
+        """The id a spool run has on the server, once the server has created it."""
+        value = load_state(self.spool.run_dir(run_id), self.target_uri).get("run_id")
+        return str(value) if value else None
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Stop the thread (waiting at most ``timeout`` s) and close the target's connections.
+
+        Watched runs are dropped; their data stays in the spool for ``tracklib sync``.
+        """
+        with self._wake:
+            self._closed = True
+            self._watched.clear()
+            self._wake.notify_all()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        close = getattr(self.target, "close", None)
+        if callable(close):
+            close()
 
     def _loop(self) -> None:
         while True:
             with self._wake:
+                if self._closed:
+                    return
                 pending = list(self._watched.items())
-            sent = False
-            try:
-                for run_id, watch in pending:
-                    sent = self._push(run_id, watch) or sent
-                self._failures = 0
-                delay = 0.0 if sent else POLL_SECONDS
-            except StoreError as exc:
-                delay = self._backoff(exc)
-            except Exception as exc:  # never let the thread die: log and keep trying
-                print(f"tracklib: sender error, retrying: {exc}", file=sys.stderr)
-                delay = self._backoff(None)
+            delay = self._pass(pending)
+            if any(watch.ended for _, watch in pending):
+                # end_run is waiting: after a long outage, a full backoff could outlast the
+                # flush timeout though the server is back.
+                delay = min(delay, FLUSHING_BACKOFF_SECONDS)
             with self._wake:
+                if self._closed:
+                    return
                 if not self._watched:  # nothing to send: sleep until watch() or flush()
                     self._wake.wait()
                 elif delay:
                     self._wake.wait(delay)
+
+    def _pass(self, pending: list[tuple[str, _Watch]]) -> float:
+        """One pass over the watched runs; returns how long to pause before the next."""
+        try:
+            sent = False
+            for run_id, watch in pending:
+                sent = self._push(run_id, watch) or sent
+        except StoreError as exc:
+            self.unreachable = never_connected(exc)
+            _log.debug("sending to %s failed, retrying: %s", self.target_uri, exc)
+            return self._backoff(getattr(exc, "retry_after", None))
+        except Exception as exc:  # never let the thread die: log and keep trying
+            _log.warning("sender error, retrying: %s", exc)
+            _log.debug("sender error", exc_info=True)
+            return self._backoff(None)
+        self._failures = 0
+        self.unreachable = False
+        return 0.0 if sent else POLL_SECONDS
 
     def _push(self, run_id: str, watch: _Watch) -> bool:
         """One replication pass over a run; True if it sent anything."""
@@ -130,23 +208,31 @@ class Sender:
         return bool(stats.points or stats.params or stats.tags or stats.files)
 
     def _give_up(self, run_id: str, watch: _Watch, reason: str) -> None:
-        print(
-            f"tracklib: the server refused data of run {run_id} ({reason}); it stays in the "
-            f"spool {self.spool.root}; fix the cause, then run `tracklib sync`.",
-            file=sys.stderr,
+        _log.warning(
+            "the server refused data of run %s (%s); it stays in the spool %s; "
+            "fix the cause, then run `tracklib sync`.",
+            run_id,
+            reason,
+            self.spool.root,
         )
         with self._wake:
             self._watched.pop(run_id, None)
         watch.failed = reason
         watch.done.set()
 
-    def _backoff(self, exc: StoreError | None) -> float:
+    def _backoff(self, retry_after: float | None) -> float:
         self._failures += 1
-        asked = getattr(exc, "retry_after", None)
-        if isinstance(asked, (int, float)) and asked >= 0:
-            return min(float(asked), MAX_BACKOFF_SECONDS * 4)
-        pause = min(MAX_BACKOFF_SECONDS, 0.25 * 2.0 ** (self._failures - 1))
-        return pause + random.uniform(0, pause / 2)
+        asked = min(retry_after, MAX_RETRY_AFTER) if retry_after is not None else None
+        return SENDER_RETRY.sleep_for(self._failures, asked)
+
+
+def never_connected(exc: StoreError) -> bool:
+    """Whether no connection to the server could be made (refused, no route, no DNS...).
+
+    A dropped connection or a read timeout is not that: the server is there, maybe slow,
+    and the flush waits for it in full.
+    """
+    return isinstance(exc, StoreUnavailableError) and not getattr(exc, "maybe_applied", True)
 
 
 def _is_client_error(exc: StoreError) -> bool:

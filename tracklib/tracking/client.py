@@ -27,6 +27,7 @@ from tracklib.stores import open_store
 from tracklib.stores.base import Store
 from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
+from tracklib.tags import USER as USER_TAG
 from tracklib.tracking.active_run import to_terminal_status
 from tracklib.tracking.runnames import resolve_run_name
 
@@ -144,7 +145,7 @@ class Client(RegistryClient):
         name = resolve_run_name(run_name, tags)
         info = self.store.create_run(
             validation.validate_experiment_id(experiment_id),
-            user_id or next((t.value for t in run_tags if t.key == "mlflow.user"), "unknown"),
+            user_id or next((t.value for t in run_tags if t.key == USER_TAG), "unknown"),
             validation.timestamp_ms(start_time),
             name,
             [t for t in run_tags if t.key != RUN_NAME],
@@ -154,10 +155,30 @@ class Client(RegistryClient):
     def get_run(self, run_id: str) -> Run:
         """Return a snapshot of a run: info, params, latest metrics, tags.
 
+        On a server, a run that was logged offline (or in a local store, then synced) is
+        also found by the id it had there: the returned run's ``info.run_id`` is then the
+        server's id.
+
         Raises:
-            NotFoundError: No run has this id.
+            NotFoundError: No run has this id (for a run still waiting in this machine's
+                spool, the message says so and how to deliver it).
         """
-        return self.store.get_run(validation.validate_run_id(run_id))
+        checked = validation.validate_run_id(run_id)
+        try:
+            return self.store.get_run(checked)
+        except NotFoundError:
+            if not settings.is_remote(self.tracking_uri):
+                raise
+            from tracklib.remote import spool
+            from tracklib.remote.replicas import find_replica  # the id a script printed
+
+            found = find_replica(self.store, checked)
+            if found is not None:
+                return found
+            pending = spool.undelivered(self.tracking_uri, checked)
+            if pending is None:
+                raise
+            raise NotFoundError(pending) from None
 
     def set_terminated(
         self, run_id: str, status: str = "FINISHED", end_time: int | None = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from tracklib import settings
 from tracklib.entities import Experiment, FileInfo, Metric, Run, RunStatus, ViewType
 from tracklib.errors import InvalidInputError, RunStateError
-from tracklib.tracking import lifecycle, ranks, start
+from tracklib.tracking import lifecycle, ranks, start, targets
 from tracklib.tracking.active_run import ActiveRun
 from tracklib.tracking.client import Client
 from tracklib.tracking.silent_run import SilentRun
@@ -52,19 +52,17 @@ def set_experiment(
         raise InvalidInputError(
             "set_experiment takes exactly one of experiment_name, experiment_id."
         )
-    client, remote_uri = start.logging_client()
+    target = targets.current()
     if experiment_id is not None:
-        experiment = client.get_experiment(
-            start.experiment_by_id(client, remote_uri, experiment_id)
-        )
+        experiment = target.client.get_experiment(target.experiment_by_id(experiment_id))
     else:
-        experiment = start.get_or_create(client, str(experiment_name))
+        experiment = target.get_or_create_experiment(str(experiment_name))
     if experiment.lifecycle_stage != "active":
         raise RunStateError(
             f"Experiment {experiment.name!r} is deleted; restore it with "
             f"Client().restore_experiment({experiment.experiment_id!r}) or pick another name."
         )
-    _active_experiment = (client.tracking_uri, experiment.experiment_id)
+    _active_experiment = (target.client.tracking_uri, experiment.experiment_id)
     return experiment
 
 
@@ -137,21 +135,20 @@ def start_run(
             _active_runs.append(silent)
             return silent
         # -- end rank-aware
-        client, remote_uri = start.logging_client()
+        target = targets.current()
         resume_id = run_id or start.pop_run_id_env()
         if resume_id is not None:
-            on_end = _on_end(remote_uri)
-            run = start.resume(client, remote_uri, resume_id, run_name, tags, description, on_end)
+            on_end = _on_end(target)
+            run = start.resume(target, resume_id, run_name, tags, description, on_end)
         else:
             if parent_run_id is None and parent is not None:
                 parent_run_id = parent.run_id
             exp_id = start.experiment_for_new_run(
-                client, remote_uri, experiment, experiment_id, parent_run_id, _active_experiment
+                target, experiment, experiment_id, parent_run_id, _active_experiment
             )
             run = start.create(
-                client, remote_uri, exp_id, run_name, parent_run_id, tags, description,
-                _on_end(remote_uri),
-            )  # fmt: skip
+                target, exp_id, run_name, parent_run_id, tags, description, _on_end(target)
+            )
             if settings.capture_env_enabled() if capture_env is None else capture_env:
                 start.record_environment(run)
         _active_runs.append(run)
@@ -165,16 +162,12 @@ def _forget(run: ActiveRun) -> None:
             _active_runs.remove(run)
 
 
-def _on_end(uri: str | None) -> Callable[[ActiveRun], None]:
-    """What ending a run does beyond its store: leave the stack; for a server, flush."""
-    if uri is None:
-        return _forget
+def _on_end(target: targets.Target) -> Callable[[ActiveRun], None]:
+    """What ending a run does beyond its store: leave the stack, then the target's part."""
 
     def on_end(run: ActiveRun) -> None:
-        from tracklib.remote import spool
-
         _forget(run)
-        spool.flush(uri, run.run_id)  # bounded by TRACKLIB_FLUSH_TIMEOUT
+        target.end_run(run.run_id)  # for a server: bounded by TRACKLIB_FLUSH_TIMEOUT
 
     return on_end
 
@@ -409,12 +402,10 @@ def search_runs(
     """
     client = Client()
     if experiment_ids is None and experiment_names is None:
-        log_client, remote_uri = start.logging_client()
-        default = start.default_experiment_id(log_client, remote_uri, _active_experiment)
-        if remote_uri is None:
-            experiment_ids = [default]
-        else:  # the spool's experiment has the server's by the same name
-            experiment_names = [log_client.get_experiment(default).name]
+        target = targets.current()
+        default = start.default_experiment_id(target, _active_experiment)
+        # For a server, the spool's experiment has the server's by the same name.
+        experiment_ids, experiment_names = target.search_scope(default)
     return client.search_runs(
         experiment_ids,
         filter_string,

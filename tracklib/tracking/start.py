@@ -1,87 +1,46 @@
 """How ``start_run`` builds a run: experiment, system tags, creation or resume, snapshot.
 
-The fluent API keeps the process state (active runs, the set experiment) and calls these.
-With an http(s) tracking URI, runs are written through the server's local spool
-(:mod:`tracklib.remote`), so experiments are resolved there by name.
+The fluent API keeps the process state (active runs, the set experiment) and calls these
+with the :class:`~tracklib.tracking.targets.Target` of the tracking URI: a local store, or a
+server through its local spool (where experiments are resolved by name).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tracklib import settings, validation
-from tracklib.entities import Experiment, RunStatus
-from tracklib.errors import AlreadyExistsError, InvalidInputError, RunStateError
+from tracklib import settings, tags, validation
+from tracklib.errors import InvalidInputError, RunStateError
 from tracklib.tags import RUN_NAME as RUN_NAME_TAG
 from tracklib.tracking.active_run import ActiveRun
-from tracklib.tracking.client import Client
 from tracklib.tracking.runnames import resolve_run_name
+from tracklib.tracking.targets import Target
 
-NOTE_TAG = "mlflow.note.content"
+NOTE_TAG = tags.NOTE
 # This process's environment snapshot and its rendered files.
 _snapshot: tuple[dict[str, Any], dict[str, str]] | None = None
 
 
-def logging_client() -> tuple[Client, str | None]:
-    """The client runs are written through, and the server URI when there is one.
-
-    For a server, runs are written to its local spool (see :mod:`tracklib.remote`), so
-    experiments and runs are resolved there by name and created on the server by the sender.
-    """
-    uri = settings.get_tracking_uri()
-    if not settings.is_remote(uri):
-        return Client(uri), None
-    from tracklib.remote import spool
-
-    return spool.spool_client(uri), uri
-
-
-def experiment_by_id(client: Client, remote_uri: str | None, experiment_id: str) -> str:
-    """The id in ``client``'s store of the experiment ``experiment_id`` names.
-
-    For a server the id is the server's: its name is read there (an explicit read, which
-    raises if the server is unreachable) and mapped to the spool experiment of that name.
-    """
-    if remote_uri is None:
-        return client.get_experiment(experiment_id).experiment_id
-    name = Client(remote_uri).get_experiment(experiment_id).name
-    return get_or_create(client, name).experiment_id
-
-
-def get_or_create(client: Client, name: str) -> Experiment:
-    experiment = client.get_experiment_by_name(validation.validate_experiment_name(name))
-    if experiment is None:
-        # Another process may create it between our look and our create.
-        with contextlib.suppress(AlreadyExistsError):
-            client.create_experiment(name)
-        experiment = client.get_experiment_by_name(name)
-        assert experiment is not None
-    return experiment
-
-
-def default_experiment_id(
-    client: Client, remote_uri: str | None, active: tuple[str, str] | None
-) -> str:
+def default_experiment_id(target: Target, active: tuple[str, str] | None) -> str:
     """The experiment of a run started without one: set_experiment's, else the env's, else 0."""
-    if active is not None and active[0] == client.tracking_uri:
+    if active is not None and active[0] == target.client.tracking_uri:
         return active[1]
     name = settings.first_env(settings.EXPERIMENT_NAME_VARS)
     experiment_id = settings.first_env(settings.EXPERIMENT_ID_VARS)
     if name:
-        found = get_or_create(client, name).experiment_id
-        if experiment_id and remote_uri is None and found != experiment_id:
+        found = target.get_or_create_experiment(name).experiment_id
+        if experiment_id and not target.same_experiment(found, experiment_id):
             raise InvalidInputError(
                 f"The experiment name ({name!r}, id {found}) and the experiment id "
                 f"({experiment_id}) in the environment disagree; unset one of them."
             )
         return found
     if experiment_id:
-        return experiment_by_id(client, remote_uri, experiment_id)
+        return target.experiment_by_id(experiment_id)
     return "0"
 
 
@@ -96,8 +55,7 @@ def pop_run_id_env() -> str | None:
 
 
 def experiment_for_new_run(
-    client: Client,
-    remote_uri: str | None,
+    target: Target,
     name: str | None,
     experiment_id: str | None,
     parent_run_id: str | None,
@@ -106,17 +64,16 @@ def experiment_for_new_run(
     if name is not None and experiment_id is not None:
         raise InvalidInputError("start_run takes experiment= (a name) or experiment_id=, not both.")
     if experiment_id is not None:
-        return experiment_by_id(client, remote_uri, experiment_id)
+        return target.experiment_by_id(experiment_id)
     if name is not None:
-        return get_or_create(client, name).experiment_id
+        return target.get_or_create_experiment(name).experiment_id
     if parent_run_id is not None:
-        return client.get_run(parent_run_id).info.experiment_id
-    return default_experiment_id(client, remote_uri, active)
+        return target.client.get_run(parent_run_id).info.experiment_id
+    return default_experiment_id(target, active)
 
 
 def create(
-    client: Client,
-    remote_uri: str | None,
+    target: Target,
     experiment_id: str,
     run_name: str | None,
     parent_run_id: str | None,
@@ -124,14 +81,14 @@ def create(
     description: str | None,
     on_end: Callable[[ActiveRun], None],
 ) -> ActiveRun:
-    """Create a run with MLflow's system tags (on the server too, for a remote URI)."""
+    """Create a run with MLflow's system tags (on the server too, for a server target)."""
     system = {
         "mlflow.user": settings.current_user(),
         "mlflow.source.name": sys.argv[0] if sys.argv and sys.argv[0] else "<console>",
         "mlflow.source.type": "LOCAL",
     }
     if parent_run_id is not None:
-        system["mlflow.parentRunId"] = client.get_run(parent_run_id).info.run_id
+        system["mlflow.parentRunId"] = target.client.get_run(parent_run_id).info.run_id
     user_tags = validation.check_mapping(tags or {}, "tags")
     if description is not None:
         noted = user_tags.get(NOTE_TAG)
@@ -143,13 +100,9 @@ def create(
     merged = {**system, **user_tags}
     checked = [validation.run_tag(k, v) for k, v in merged.items() if k != RUN_NAME_TAG]
     name = resolve_run_name(run_name, tags)
-    args = (experiment_id, str(merged["mlflow.user"]), int(time.time() * 1000), name, checked)
-    if remote_uri is None:
-        return ActiveRun(client.store, client.store.create_run(*args), on_end=on_end)
-    from tracklib.remote import spool
-
-    info = spool.create_run(remote_uri, *args)
-    return ActiveRun(client.store, info, on_end=on_end)
+    user = str(merged["mlflow.user"])
+    info = target.create_run(experiment_id, user, int(time.time() * 1000), name, checked)
+    return ActiveRun(target.client.store, info, on_end=on_end)
 
 
 def forget_snapshot() -> None:
@@ -187,8 +140,7 @@ def record_environment(run: ActiveRun) -> None:
 
 
 def resume(
-    client: Client,
-    remote_uri: str | None,
+    target: Target,
     run_id: str,
     run_name: str | None,
     tags: Mapping[str, Any] | None,
@@ -196,17 +148,11 @@ def resume(
     on_end: Callable[[ActiveRun], None],
 ) -> ActiveRun:
     """Reopen a run (RUNNING again); arguments given now update it, as in MLflow."""
-    run = client.get_run(run_id)
+    run = target.client.get_run(run_id)
     if run.info.lifecycle_stage != "active":
         raise RunStateError(f"Run {run_id} is deleted; restore it before resuming it.")
-    info = client.store.update_run(run.info.run_id, RunStatus.RUNNING, run.info.end_time)
-    if remote_uri is None:
-        active = ActiveRun(client.store, info, on_end=on_end)
-    else:
-        from tracklib.remote import spool
-
-        spool.sender_for(remote_uri).watch(info.run_id)
-        active = ActiveRun(client.store, info, on_end=on_end)
+    info = target.resume_run(run.info.run_id, run.info.end_time)
+    active = ActiveRun(target.client.store, info, on_end=on_end)
     extra = dict(validation.check_mapping(tags or {}, "tags"))
     if run_name is not None:
         extra[RUN_NAME_TAG] = run_name

@@ -15,6 +15,7 @@ from tracklib.entities import Run
 from tracklib.errors import InvalidInputError, NotFoundError, StoreError, TracklibError
 from tracklib.query import grammar
 from tracklib.settings import is_remote
+from tracklib.tags import PARENT_RUN_ID
 from tracklib.tracking.client import Client
 from tracklib.ui import environment, files, views
 from tracklib.ui.history import DEFAULT_POINTS, MAX_POINTS, HistoryReader
@@ -160,7 +161,7 @@ class Api:
             name = ""
         children = self.client.search_runs(
             [experiment_id],
-            filter_string=f"tags.`{views.PARENT_TAG}` = '{run.info.run_id}'",
+            filter_string=f"tags.`{PARENT_RUN_ID}` = '{run.info.run_id}'",
             max_results=MAX_RUNS,
         )
         return {

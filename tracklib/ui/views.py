@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracklib.entities import Experiment, Run
+from tracklib.tags import NOTE as NOTE_TAG
+from tracklib.tags import PARENT_RUN_ID as PARENT_TAG
+from tracklib.tags import SYSTEM_TAG_PREFIX
 
-SYSTEM_TAG_PREFIX = "mlflow."
-PARENT_TAG = "mlflow.parentRunId"
-NOTE_TAG = "mlflow.note.content"
 # Characters a browser could read as markup if JSON were ever put into HTML; escaped as
 # \\u00XX they parse to the same strings.
 _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})

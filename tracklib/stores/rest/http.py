@@ -10,9 +10,10 @@ error bodies that retrying cannot fix map to tracklib's own errors (``NotFoundEr
 ``AlreadyExistsError``, ``InvalidInputError``, ``RunStateError``): the server answered and
 rejected the request, so nothing was applied.
 
-:func:`retrying` is the small, bounded loop used for explicit calls (a few quick retries with
-backoff, jitter and ``Retry-After``, about ten seconds at most). The background sender runs
-its own long loop over :meth:`HttpSession.request`.
+:class:`RetryPolicy` is the one backoff rule (exponential, capped, with jitter, honouring
+``Retry-After``). :func:`retrying` applies it to explicit calls (a few quick retries, about
+ten seconds at most); the background sender applies its own unbounded policy between
+passes over a non-retrying store, so no request is retried inside another retry loop.
 
 Credentials never leave this module in readable form: they live only in the session's auth
 object (whose repr hides them), URLs are stripped of user-info before use, and no message
@@ -321,7 +322,8 @@ class HttpSession:
 
 def _unreachable(method: str, url: str, exc: Exception) -> HttpUnavailableError:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    # Connection never established: the request cannot have reached the server.
+    # Connection never established: the request cannot have reached the server. (urllib3's
+    # NewConnectionError, refused or no such host, is a ConnectTimeoutError too.)
     not_sent = isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(
         reason, ConnectTimeoutError
     )

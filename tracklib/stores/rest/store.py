@@ -1,12 +1,15 @@
 """RestStore: the Store protocol over an MLflow tracking server's REST API.
 
-Every call here is synchronous and explicit: reads retry a few times quickly (see
-:data:`tracklib.stores.rest.http.DEFAULT_RETRY`), writes retry only when a resend cannot apply
-anything twice. Training code does not call this directly for logging on the remote path:
-its writes go to the local spool, and the background sender replays them through
-:meth:`RestStore.request` and :func:`tracklib.stores.rest.wire.split_batch` with its own long
-retry loop. The JSON shapes live in :mod:`tracklib.stores.rest.wire`. Artifacts go through the
-server's ``mlflow-artifacts`` proxy, streamed from and to disk.
+Every call here is synchronous and explicit. With the default policy
+(:data:`tracklib.stores.rest.http.DEFAULT_RETRY`) reads retry a few times quickly and writes
+retry only when a resend cannot apply anything twice. Training code does not call this
+directly for logging on the remote path: its writes go to the local spool, and the
+background sender replicates them through a RestStore made with
+:data:`~tracklib.stores.rest.http.NO_RETRY` (one attempt per call), because the sender has
+its own, longer loop over the same :class:`~tracklib.stores.rest.http.RetryPolicy`. Batches
+are cut to MLflow's limits by :func:`tracklib.stores.batches.split_batch`. The JSON shapes
+live in :mod:`tracklib.stores.rest.wire`. Artifacts go through the server's
+``mlflow-artifacts`` proxy, streamed from and to disk.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from tracklib.entities import (
     ViewType,
 )
 from tracklib.errors import AlreadyExistsError, InvalidInputError, NotFoundError, StoreError
+from tracklib.stores.batches import split_batch
 from tracklib.stores.rest.http import DEFAULT_RETRY, HttpSession, RetryPolicy, retrying
 from tracklib.stores.rest.wire import (
     API,
@@ -48,7 +52,6 @@ from tracklib.stores.rest.wire import (
     not_proxied_error,
     opt_int,
     run_from_json,
-    split_batch,
 )
 from tracklib.validation import artifact_subpath
 

@@ -1,4 +1,4 @@
-"""MLflow's REST wire format: JSON shapes, log-batch limits, error bodies, artifact URLs.
+"""MLflow's REST wire format: JSON shapes, error bodies, artifact URLs.
 
 Pure functions shared by :class:`tracklib.stores.rest.store.RestStore` and the background sender:
 JSON uses proto field names in snake_case, int64 values as numbers, and NaN/infinities as
@@ -10,7 +10,7 @@ fix are :class:`HttpError` s that say whether and when to retry.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -25,12 +25,6 @@ from tracklib.errors import (
     StoreUnavailableError,
 )
 from tracklib.jsonform import encode_double
-from tracklib.validation import (
-    MAX_ENTITIES_PER_BATCH,
-    MAX_METRICS_PER_BATCH,
-    MAX_PARAMS_PER_BATCH,
-    MAX_TAGS_PER_BATCH,
-)
 
 if TYPE_CHECKING:  # annotations only: importing this module must not import requests
     import requests
@@ -100,27 +94,6 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def split_batch(
-    metrics: Sequence[Metric], params: Sequence[Param], tags: Sequence[RunTag]
-) -> Iterator[tuple[Sequence[Metric], Sequence[Param], Sequence[RunTag]]]:
-    """Cut a batch into log-batch requests within MLflow's limits, the way its client does.
-
-    Params and tags go in chunks of 100, paired up; each request is topped up with metrics
-    to 1000 entities; the remaining metrics follow in chunks of 1000.
-    """
-    n_pairs = max(-(-len(params) // MAX_PARAMS_PER_BATCH), -(-len(tags) // MAX_TAGS_PER_BATCH))
-    used = 0
-    for i in range(n_pairs):
-        p = params[i * MAX_PARAMS_PER_BATCH : (i + 1) * MAX_PARAMS_PER_BATCH]
-        t = tags[i * MAX_TAGS_PER_BATCH : (i + 1) * MAX_TAGS_PER_BATCH]
-        room = min(MAX_METRICS_PER_BATCH, MAX_ENTITIES_PER_BATCH - len(p) - len(t))
-        yield metrics[used : used + room], p, t
-        used += room
-    while used < len(metrics):
-        yield metrics[used : used + MAX_METRICS_PER_BATCH], (), ()
-        used += MAX_METRICS_PER_BATCH
 
 
 def metric_json(m: Metric) -> dict[str, Any]:
