@@ -18,7 +18,7 @@ from mlflow_helpers import subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_BLOCK = re.compile(r"(?:<!-- doctest: (skip|after \S+)[^>]*-->\s*\n)?```python\n(.*?)```", re.S)
+_BLOCK = re.compile(r"(?:<!-- doctest: (skip|after \S+)[^>]*-->\s*\n\s*)?```python\n(.*?)```", re.S)
 
 
 def _snippets() -> list[tuple[str, str, str | None]]:
