@@ -23,6 +23,7 @@ from tracklib.sync import Replicator
 
 POLL_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 30.0
+FLUSHING_BACKOFF_SECONDS = 5.0  # the longest pause while an end_run waits for delivery
 
 
 @dataclass
@@ -91,6 +92,10 @@ class Sender:
             except Exception as exc:  # never let the thread die: log and keep trying
                 print(f"tracklib: sender error, retrying: {exc}", file=sys.stderr)
                 delay = self._backoff(None)
+            if any(watch.ended for _, watch in pending):
+                # end_run is waiting: after a long outage, a full backoff (up to 45 s) could
+                # outlast the flush timeout though the server is back.
+                delay = min(delay, FLUSHING_BACKOFF_SECONDS)
             with self._wake:
                 if not self._watched:  # nothing to send: sleep until watch() or flush()
                     self._wake.wait()
