@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ScaleServer
+from scale_server import ScaleServer
 from scale_worker import KEYS, value
 
 import tracklib
