@@ -27,7 +27,7 @@ class ScaleServer:
         server = launch(self.workdir, backend_uri=self.postgres.uri, workers=WORKERS, port=port)
         try:
             server.wait_healthy()
-        except RuntimeError:
+        except BaseException:  # unhealthy, or interrupted: leave no server behind
             server.stop()
             raise
         return server
