@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 import tracklib
-from tracklib import sync
 from tracklib.entities import Metric
 from tracklib.errors import StoreUnavailableError
 from tracklib.stores.file import FileStore
@@ -44,7 +43,7 @@ class CountingTarget(FileStore):
 def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every settle pause the replicator takes (recorded, not slept)."""
     taken: list[float] = []
-    monkeypatch.setattr(sync.time, "sleep", taken.append)
+    monkeypatch.setattr("tracklib.sync.time.sleep", taken.append)
     return taken
 
 

@@ -128,9 +128,9 @@ def run_mlflow(args: argparse.Namespace, artifact: Path, timer: Timer) -> tuple[
     if buffer:
         timer("metric", lambda: client.log_batch(run_id, metrics=buffer))
     timer("artifact", lambda: client.log_artifact(run_id, str(artifact)))
-    start = time.perf_counter()
+    ending = time.perf_counter()
     client.set_terminated(run_id)
-    return run_id, time.perf_counter() - start
+    return run_id, time.perf_counter() - ending
 
 
 def main() -> None:
