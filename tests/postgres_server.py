@@ -113,8 +113,7 @@ class PostgresServer:
             PostgresUnavailable: It did not start (the message carries its log).
         """
         options = (
-            f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=200"
+            f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c max_connections=200"
         )
         self._pg_ctl("-l", str(self.datadir / "server.log"), "-o", options, "-w", "start")
 
