@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -211,6 +212,7 @@ def main() -> None:
         if server is not None:
             server.stop()
         remove(pg)
+        shutil.rmtree(work, ignore_errors=True)  # spools and artifacts: ~400 MB
 
 
 if __name__ == "__main__":
