@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scale_server import ScaleServer
 from scale_worker import KEYS, value
 
@@ -32,6 +33,9 @@ STEP_PAUSE = 0.001
 FLUSH_TIMEOUT = 120.0  # TRACKLIB_FLUSH_TIMEOUT of the workers: end_run waits at most this
 MAX_CALL_MS = 50.0
 SYNC_RUNS = 500
+
+# Each test takes 1-4 minutes on a busy 2-core machine: more than the suite's 300 s default.
+pytestmark = pytest.mark.timeout(900)
 
 
 def _spawn(server: ScaleServer, tmp_path: Path, experiment: str, count: int) -> list[Any]:
