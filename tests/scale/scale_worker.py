@@ -32,6 +32,12 @@ def params(count: int) -> dict[str, str]:
     return {f"param_{i:03d}": f"value-{i}" for i in range(count)}
 
 
+def switches() -> tuple[int, int]:
+    """The calling thread's (voluntary, involuntary) context switches so far (Linux)."""
+    usage = resource.getrusage(resource.RUSAGE_THREAD)
+    return usage.ru_nvcsw, usage.ru_nivcsw
+
+
 class Timer:
     """Times calls: every call's wall time in ns, per kind, and with ``cpu`` also the CPU
     time the calling thread spent in it (tells work from waiting for a core)."""
@@ -39,19 +45,26 @@ class Timer:
     def __init__(self, cpu: bool) -> None:
         self.calls: dict[str, list[int]] = {}
         self.cpu: dict[str, list[int]] | None = {} if cpu else None
+        # Per call: the thread's (voluntary, involuntary) context switches. Involuntary ones
+        # mean the scheduler took the core away (waiting for a core); voluntary ones mean the
+        # thread blocked (on I/O, a lock, or the GIL held by the sender thread).
+        self.switches: dict[str, list[tuple[int, int]]] = {}
 
     def __call__(self, kind: str, call: Callable[[], Any]) -> None:
+        before = switches() if self.cpu is not None else (0, 0)
         cpu_start = time.thread_time_ns()
         start = time.perf_counter_ns()
         call()
         self.calls.setdefault(kind, []).append(time.perf_counter_ns() - start)
         if self.cpu is not None:
             self.cpu.setdefault(kind, []).append(time.thread_time_ns() - cpu_start)
+            after = switches()
+            self.switches.setdefault(kind, []).append((after[0] - before[0], after[1] - before[1]))
 
-    def kind(self, kind: str) -> tuple[list[int], list[int] | None]:
+    def kind(self, kind: str) -> tuple[list[int], list[int] | None, list[tuple[int, int]]]:
         """The lists one kind's wall and CPU times go to (for loops that time inline)."""
         cpu = None if self.cpu is None else self.cpu.setdefault(kind, [])
-        return self.calls.setdefault(kind, []), cpu
+        return self.calls.setdefault(kind, []), cpu, self.switches.setdefault(kind, [])
 
     def report(self) -> dict[str, Any]:
         every = sorted(t for times in self.calls.values() for t in times)
@@ -64,13 +77,16 @@ class Timer:
             "max_by_kind_ms": {k: max(v) / 1e6 for k, v in self.calls.items()},
         }
         if self.cpu is not None:
-            slow = [
-                (wall / 1e6, cpu / 1e6, kind)
+            every_call = [
+                (wall / 1e6, cpu / 1e6, kind, *switch)
                 for kind, walls in self.calls.items()
-                for wall, cpu in zip(walls, self.cpu[kind], strict=True)
+                for wall, cpu, switch in zip(
+                    walls, self.cpu[kind], self.switches[kind], strict=True
+                )
             ]
-            report["max_cpu_ms"] = max(cpu for _, cpu, _ in slow)
-            report["slow_calls"] = sorted(c for c in slow if c[0] >= 10.0)[-10:]
+            report["max_cpu_ms"] = max(c[1] for c in every_call)
+            # (wall ms, CPU ms, kind, voluntary switches, involuntary switches)
+            report["slow_calls"] = sorted(c for c in every_call if c[0] >= 10.0)[-10:]
         return report
 
 
@@ -81,15 +97,18 @@ def run_tracklib(args: argparse.Namespace, artifact: Path, timer: Timer) -> tupl
     timer("params", lambda: tracklib.log_params(params(args.params)))
     Path(args.out + ".started").touch()
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
-    times, cpus = timer.kind("metric")
+    times, cpus, switched = timer.kind("metric")
     for step in range(args.steps):
         for index, key in enumerate(KEYS):
+            before = switches() if cpus is not None else (0, 0)
             cpu_start = cpu_clock() if cpus is not None else 0
             start = clock()
             tracklib.log_metric(key, value(index, step), step=step)
             times.append(clock() - start)
             if cpus is not None:
                 cpus.append(cpu_clock() - cpu_start)
+                after = switches()
+                switched.append((after[0] - before[0], after[1] - before[1]))
         if args.step_pause:
             time.sleep(args.step_pause)
     timer("artifact", lambda: tracklib.log_artifact(str(artifact)))
@@ -110,18 +129,20 @@ def run_mlflow(args: argparse.Namespace, artifact: Path, timer: Timer) -> tuple[
     timer("params", lambda: client.log_batch(run_id, params=all_params))
     Path(args.out + ".started").touch()
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
-    times, cpus = timer.kind("metric")
+    times, cpus, switched = timer.kind("metric")
     buffer: list[Metric] = []
     for step in range(args.steps):
         now = int(time.time() * 1000)
         for index, key in enumerate(KEYS):  # MLflow's best path: log_batch of 1,000 points
             buffer.append(Metric(key, value(index, step), now, step))
             if len(buffer) == 1000:
-                cpu_start, start = cpu_clock(), clock()
+                before, cpu_start, start = switches(), cpu_clock(), clock()
                 client.log_batch(run_id, metrics=buffer)
                 times.append(clock() - start)
                 if cpus is not None:
                     cpus.append(cpu_clock() - cpu_start)
+                    after = switches()
+                    switched.append((after[0] - before[0], after[1] - before[1]))
                 buffer = []
         if args.step_pause:
             time.sleep(args.step_pause)
