@@ -104,20 +104,31 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         pass
 
 
-def launch(workdir: Path, serve_artifacts: bool = True) -> MlflowServer:
-    """Start ``mlflow server`` in ``workdir`` (returns before it is ready)."""
+def launch(
+    workdir: Path,
+    serve_artifacts: bool = True,
+    backend_uri: str | None = None,
+    workers: int = 1,
+    port: int | None = None,
+) -> MlflowServer:
+    """Start ``mlflow server`` in ``workdir`` (returns before it is ready).
+
+    ``backend_uri`` replaces the sqlite file in ``workdir`` (e.g. a PostgreSQL URL); ``port``
+    reuses a port, to restart a stopped server where its clients expect it.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
+    backend_uri = backend_uri or f"sqlite:///{(workdir / 'mlflow.db').as_posix()}"
     command = [
         sys.executable, "-m", "mlflow", "server",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--backend-store-uri", f"sqlite:///{(workdir / 'mlflow.db').as_posix()}",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--backend-store-uri", backend_uri,
     ]  # fmt: skip
     if serve_artifacts:
         command += ["--artifacts-destination", str(workdir / "artifacts")]
     else:
         command += ["--no-serve-artifacts", "--default-artifact-root", str(workdir / "local")]
-    log = (workdir / "server.log").open("wb")
+    log = (workdir / "server.log").open("ab")  # a restarted server appends
     proc = subprocess.Popen(
         command,
         cwd=workdir,

@@ -145,6 +145,7 @@ class Replicator:
         # target's count of a metric before sending it new points (the sender, sole writer
         # of its spool, trusts its checkpoint).
         self._verify = False
+        self._fresh: set[str] = set()  # runs this replicator created: the target has no points
 
     # --------------------------------------------------------------- whole stores
     def sync_store(self, root: str) -> SyncStats:
@@ -234,16 +235,20 @@ class Replicator:
             return None
         experiment_id = self._experiment_id(run_dir)
         # An earlier, interrupted sync may have created it (and lost the answer).
-        found = find_replica(self.target, local_id, [experiment_id])
-        if found is not None:
-            remote_id = found.info.run_id
+        replica = find_replica(self.target, local_id, [experiment_id])
+        found = replica is not None
+        if replica is not None:
+            remote_id = replica.info.run_id
         else:
             created = self.target.create_run(
                 experiment_id, info.user_id, info.start_time, info.run_name,
                 [RunTag(SOURCE_TAG, local_id)],
             )  # fmt: skip
             remote_id = created.run_id
-        state.update(run_id=remote_id, experiment_id=experiment_id, unsettled=True)
+            self._fresh.add(remote_id)
+        # Only a run an earlier sync created may hold points already; one created just now
+        # holds none, so settling it (a count, then a 1 s pause) would only cost time.
+        state.update(run_id=remote_id, experiment_id=experiment_id, unsettled=found)
         self._save(run_dir, state)
         return remote_id
 
@@ -311,6 +316,7 @@ class Replicator:
             if (
                 self._verify
                 and not self.dry_run
+                and remote_id not in self._fresh
                 and os.path.getsize(path) > offsets.get(key, [0, 0])[0]
             ):  # another copy of the store may have sent points since our checkpoint
                 offsets[key] = self._settled(remote_id, key, path)
@@ -338,7 +344,7 @@ class Replicator:
         counts are taken again after a pause until two agree (a few rounds at most).
         """
         counts = {k: len(self.target.get_metric_history(remote_id, k)) for k in keys}
-        for _ in range(SETTLE_ROUNDS):
+        for _ in range(SETTLE_ROUNDS if keys else 0):  # no metric: nothing can change
             time.sleep(SETTLE_PAUSE)
             again = {k: len(self.target.get_metric_history(remote_id, k)) for k in keys}
             if again == counts:
