@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from typing import Any
 
-from tracklib.environment.packages import installed_packages, normalize, strip_credentials
+from tracklib.environment import cache
+from tracklib.environment.packages import (
+    installed_packages,
+    local_path_of,
+    normalize,
+    strip_credentials,
+)
 
 ENV_ALLOWLIST: tuple[str, ...] = (
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
@@ -56,8 +61,9 @@ _GIT_PROBES = (
     ("status", "--porcelain", "--untracked-files=no"),
     ("config", "--get-regexp", r"^remote\..*\.url$"),
 )
-_PLAIN_YAML = re.compile(r"[A-Za-z][\w.+=<>!~/-]*|\d+(?:\.\d+){2,}[\w.+]*|-r [\w./]+", re.ASCII)
-_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+# yaml.safe_dump's output by its input: each file is rendered once per process, and (through the
+# snapshot cache) once per installed set of packages, so most processes never import PyYAML.
+_yaml_texts: dict[str, str] = {}
 
 
 def utc_now() -> str:
@@ -70,6 +76,10 @@ def utc_now() -> str:
 def capture_environment(script_path: str | None = None) -> dict[str, Any]:
     """Take a snapshot of the interpreter, host, git checkout, allowed env vars and packages.
 
+    The interpreter, platform and packages part comes from a cache shared by the processes of
+    this interpreter while the installed packages stay the same (see
+    :mod:`tracklib.environment.cache`); the snapshot is the same with or without it.
+
     Args:
         script_path: The training script; git is looked up from its directory. Defaults to
             ``sys.argv[0]`` (the current directory when that is not a path, e.g. ``-c``).
@@ -80,16 +90,46 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
         without git, or when git is too slow), ``env`` and ``packages`` (as
         :func:`installed_packages`).
     """
-    import platform
-
     start_time = utc_now()
     git_dir = _script_dir(sys.argv[0] if script_path is None and sys.argv else script_path)
     # git runs in the background while the packages are scanned: the two are independent.
     probes = _spawn_git_probes(git_dir) if git_dir else []
     try:
-        packages = installed_packages()
+        host = _host()
     finally:
         git = _read_git_probes(probes)  # also reaps the children if the scan failed
+    return {
+        "python": host["python"],
+        "platform": host["platform"],
+        "hostname": _hostname(),
+        "user": _user(),
+        "argv": list(sys.argv),
+        "cwd": _cwd(),
+        "start_time": start_time,
+        "git": git,
+        "env": {name: os.environ[name] for name in ENV_ALLOWLIST if name in os.environ},
+        "packages": host["packages"],
+    }
+
+
+def _host() -> dict[str, Any]:
+    """The interpreter, platform and packages, from the snapshot cache when it still holds."""
+    stamp = cache.current_stamp()
+    cached = cache.load(stamp) if stamp is not None else None
+    if cached is not None and _valid_host(cached):
+        _yaml_texts.update(cached["yaml"])
+        return cached
+    stamped = cache.listings(stamp) if stamp is not None else None  # before the scan
+    host = _scan_host()
+    python_env_yaml(host), conda_yaml(host)  # noqa: B018 - rendered now, kept in the cache
+    if stamped is not None:
+        cache.store(stamped, {**host, "yaml": _yaml_texts})
+    return host
+
+
+def _scan_host() -> dict[str, Any]:
+    import platform
+
     return {
         "python": {
             "version": platform.python_version(),
@@ -100,17 +140,28 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
             "system": platform.system(),
             "release": platform.release(),
             "machine": platform.machine(),
-            "platform": platform.platform(),
+            "platform": platform.platform(),  # runs `uname -p` once: one reason for the cache
         },
-        "hostname": platform.node(),
-        "user": _user(),
-        "argv": list(sys.argv),
-        "cwd": _cwd(),
-        "start_time": start_time,
-        "git": git,
-        "env": {name: os.environ[name] for name in ENV_ALLOWLIST if name in os.environ},
-        "packages": packages,
+        "packages": installed_packages(),
     }
+
+
+def _valid_host(value: dict[str, Any]) -> bool:
+    """Whether a cached value has the shape :func:`_scan_host` gives (a corrupt file does not)."""
+    try:
+        texts = [*value["python"].values(), *value["platform"].values(), *value["yaml"].values()]
+        fields = [(p["name"], p["version"], p["requirement"]) for p in value["packages"]]
+        comments = [p["comment"] for p in value["packages"]]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return (
+        set(value["python"]) == {"version", "implementation", "executable"}
+        and set(value["platform"]) == {"system", "release", "machine", "platform"}
+        and all(isinstance(text, str) for text in texts)
+        and all(isinstance(field, str) for row in fields for field in row)
+        and all(comment is None or isinstance(comment, str) for comment in comments)
+        and all(isinstance(key, str) for key in value["yaml"])
+    )
 
 
 def git_diff(repo_root: str, max_bytes: int = 1_000_000) -> str | None:
@@ -149,51 +200,73 @@ def git_diff(repo_root: str, max_bytes: int = 1_000_000) -> str | None:
 def requirements_txt(snapshot: dict[str, Any]) -> str:
     """Returns the packages as a pip requirements file, one per line in snapshot order.
 
-    A ``# comment`` line precedes each local or editable install, saying where it came from.
+    A local or editable install is written as what it is (``-e <url>`` or ``name @ <url>``),
+    never as a version pin, with ``# editable install of name==version`` after it. An editable
+    install of a folder inside the script's git checkout is written relative to the checkout's
+    root (``-e .``), so that ``pip install -r`` run there installs the checked-out code.
 
     Args:
         snapshot: A dict from :func:`capture_environment`.
     """
+    root = (snapshot.get("git") or {}).get("root")
     lines: list[str] = []
     for package in snapshot["packages"]:
-        if package["comment"]:
-            lines.append("# " + " ".join(str(package["comment"]).splitlines()))
-        lines.append(package["requirement"])
+        requirement = package["requirement"]
+        folder = local_path_of(requirement) if requirement.startswith("-e ") else None
+        if root and folder and os.path.commonpath([folder, root]) == root:
+            relative = os.path.relpath(folder, root)
+            requirement = "-e ." if relative == "." else f"-e ./{relative}"
+        comment = package["comment"]
+        if comment:
+            where = "" if requirement == package["requirement"] else f" from {folder}"
+            requirement += "  # " + " ".join(f"{comment}{where}".splitlines())
+        lines.append(requirement)
     return "\n".join(lines) + "\n"
 
 
 def python_env_yaml(snapshot: dict[str, Any]) -> str:
     """Returns MLflow's ``python_env.yaml`` with the dependencies in ``requirements.txt``.
 
-    The text is byte-identical to PyYAML's ``safe_dump`` of the same data, as MLflow writes it.
-
     Args:
         snapshot: A dict from :func:`capture_environment`.
     """
     versions = _versions(snapshot)
     tools = [f"{name}=={versions[name]}" if name in versions else name for name in _BUILD_TOOLS]
-    return (
-        f"python: {_yaml_scalar(snapshot['python']['version'])}\nbuild_dependencies:\n"
-        + "".join(f"- {_yaml_scalar(tool)}\n" for tool in tools)
-        + "dependencies:\n- -r requirements.txt\n"
-    )
+    data = {
+        "python": snapshot["python"]["version"],
+        "build_dependencies": tools,
+        "dependencies": ["-r requirements.txt"],
+    }
+    return _yaml(data, sort_keys=False)  # MLflow writes this file in insertion order
 
 
 def conda_yaml(snapshot: dict[str, Any]) -> str:
     """Returns MLflow's ``conda.yaml`` with the pip dependencies in ``requirements.txt``.
 
-    The text is byte-identical to PyYAML's ``safe_dump`` of the same data, as MLflow writes it.
-
     Args:
         snapshot: A dict from :func:`capture_environment`.
     """
     pip = _versions(snapshot).get("pip")
-    return (
-        "channels:\n- conda-forge\ndependencies:\n"
-        f"- {_yaml_scalar('python=' + snapshot['python']['version'])}\n"
-        f"- {_yaml_scalar('pip<=' + pip) if pip else 'pip'}\n"
-        "- pip:\n  - -r requirements.txt\nname: mlflow-env\n"
-    )
+    data = {
+        "channels": ["conda-forge"],
+        "dependencies": [
+            "python=" + snapshot["python"]["version"],
+            "pip<=" + pip if pip else "pip",
+            {"pip": ["-r requirements.txt"]},
+        ],
+        "name": "mlflow-env",
+    }
+    return _yaml(data, sort_keys=True)  # and this one with sorted keys
+
+
+def _yaml(data: dict[str, Any], sort_keys: bool) -> str:
+    key = json.dumps([data, sort_keys])
+    text = _yaml_texts.get(key)
+    if text is None:
+        import yaml
+
+        text = _yaml_texts[key] = yaml.safe_dump(data, sort_keys=sort_keys)
+    return text
 
 
 def metadata_json(snapshot: dict[str, Any]) -> str:
@@ -310,14 +383,6 @@ def _versions(snapshot: dict[str, Any]) -> dict[str, str]:
     return {normalize(p["name"]): p["version"] for p in snapshot["packages"]}
 
 
-def _yaml_scalar(text: str) -> str:
-    # Plain where YAML reads the text back as the same string (as PyYAML writes it), else a JSON
-    # string, which is also a valid double-quoted YAML scalar.
-    if _PLAIN_YAML.fullmatch(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text)
-
-
 # --- host ----------------------------------------------------------------------------------------
 
 
@@ -328,6 +393,15 @@ def _script_dir(script_path: str | None) -> str | None:
         return None
     directory = path if os.path.isdir(path) else os.path.dirname(path)
     return directory if os.path.isdir(directory) else _cwd() or None
+
+
+def _hostname() -> str:
+    # platform.node(), without importing platform where os.uname exists.
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import platform
+
+    return platform.node()
 
 
 def _cwd() -> str:

@@ -1,0 +1,158 @@
+"""A cross-process cache of the slow, rarely changing part of the environment snapshot.
+
+Reading ~200 package metadata files, asking ``uname -p`` (``platform.platform()`` spawns it)
+and rendering the YAML files cost a fresh process more than the rest of its first run. What they
+depend on rarely changes between two runs of a script, so the result is kept in a JSON file under
+the cache folder (``TRACKLIB_CACHE_DIR``, else ``$XDG_CACHE_HOME/tracklib``), one per interpreter,
+and reused while its stamp still holds.
+
+The stamp is what can change the result: the interpreter (path, ``sys.version``, the
+executable's modification time, the kernel from ``os.uname()``), the ``sys.path`` entries in order
+(absolute), and each entry's modification time. A directory's time changes when a distribution is
+installed, upgraded or removed there (pip creates and deletes whole ``*.dist-info`` folders);
+when it changed for another reason (a file saved in the script's folder), the entry's listing of
+``*.dist-info``/``*.egg-info`` names and their times decides, so editing a script does not cost a
+rescan. Not noticed: a metadata file edited in place inside an existing ``*.dist-info`` folder.
+
+Any unreadable, corrupt or foreign cache file counts as a miss and is rewritten; a cache folder
+that cannot be written only costs the rescan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import zlib
+from typing import Any
+
+CACHE_DIR_VAR = "TRACKLIB_CACHE_DIR"  # the variable the search cache honours too
+FORMAT = 1
+_METADATA_SUFFIXES = (".dist-info", ".egg-info")
+
+Stamp = dict[str, Any]
+
+
+def cache_file() -> str:
+    """Returns this interpreter's cache file (one per ``sys.executable``)."""
+    explicit = os.environ.get(CACHE_DIR_VAR)
+    if explicit:
+        base = os.path.abspath(os.path.expanduser(explicit))
+    else:
+        from tracklib import settings
+
+        base = settings.cache_home()
+    # crc32, not hashlib: importing OpenSSL costs more than this whole lookup. The interpreter
+    # is in the stamp, so two interpreters sharing a name only take turns rewriting the file.
+    digest = zlib.crc32(os.fsencode(sys.executable))
+    return os.path.join(base, "environment", f"host-{digest:08x}.json")
+
+
+def current_stamp(path: list[str] | None = None) -> Stamp | None:
+    """Returns the stamp of this process: interpreter and the path entries' times.
+
+    None where there is no ``os.uname`` (Windows): there the cache is not used.
+
+    Args:
+        path: The scanned directories; defaults to ``sys.path``.
+    """
+    if not hasattr(os, "uname"):
+        return None
+    uname = os.uname()
+    interpreter = [sys.executable, sys.version, _mtime(sys.executable), uname.sysname,
+                   uname.release, uname.version, uname.machine]  # fmt: skip
+    entries = [os.path.abspath(entry or ".") for entry in (sys.path if path is None else path)]
+    return {"interpreter": interpreter, "path": [[entry, _mtime(entry)] for entry in entries]}
+
+
+def load(stamp: Stamp) -> dict[str, Any] | None:
+    """Returns the cached value if the cache file's stamp still holds for ``stamp``, else None.
+
+    When only directory times moved and their metadata listings did not, the file is
+    rewritten with the new times, so the next process takes the fast path again.
+
+    Args:
+        stamp: From :func:`current_stamp`.
+    """
+    path = cache_file()
+    try:
+        with open(path, "rb") as stream:
+            data = json.load(stream)
+        if data["format"] != FORMAT or data["interpreter"] != stamp["interpreter"]:
+            return None
+        cached = data["path"]
+        if [item[0] for item in cached] != [item[0] for item in stamp["path"]]:
+            return None
+        moved = [(old, new) for old, new in zip(cached, stamp["path"]) if old[1] != new[1]]
+        for old, _ in moved:
+            if old[2] is None or old[2] != _listing(old[0]):
+                return None
+        value = data["value"]
+        if not isinstance(value, dict):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None  # missing, unreadable or corrupt: a miss
+    if moved:
+        for old, new in moved:
+            old[1] = new[1]
+        _write(path, data)
+    return value
+
+
+def listings(stamp: Stamp) -> Stamp:
+    """Returns ``stamp`` with each directory entry's metadata listing added.
+
+    Take it before scanning: whatever changes during the scan then fails the next check.
+
+    Args:
+        stamp: From :func:`current_stamp`.
+    """
+    path = [[entry, mtime, _listing(entry)] for entry, mtime in stamp["path"]]
+    return {**stamp, "path": path}
+
+
+def store(stamp: Stamp, value: dict[str, Any]) -> None:
+    """Write ``value`` under ``stamp`` (from :func:`listings`); failures are ignored.
+
+    Args:
+        stamp: The stamp taken before ``value`` was computed, with listings.
+        value: JSON-serialisable data.
+    """
+    _write(cache_file(), {"format": FORMAT, **stamp, "value": value})
+
+
+def _write(path: str, data: dict[str, Any]) -> None:
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as stream:
+                json.dump(data, stream, separators=(",", ":"))
+            os.replace(tmp, path)  # readers see the old file or the new one, never half
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only home: every process rescans, as without the cache
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _listing(entry: str) -> list[list[Any]] | None:
+    """The ``*.dist-info``/``*.egg-info`` names of a directory with their times (None: no dir)."""
+    try:
+        with os.scandir(entry) as children:
+            found = [
+                [child.name, child.stat().st_mtime_ns]
+                for child in children
+                if child.name.lower().endswith(_METADATA_SUFFIXES)
+            ]
+    except OSError:
+        return None
+    return sorted(found)
