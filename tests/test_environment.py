@@ -310,8 +310,8 @@ def test_shadowing_leftover_keeps_the_provenance_of_the_same_version(
         {
             "name": "proj",
             "version": "1.0",
-            "requirement": "proj==1.0",
-            "comment": f"editable install from {project}",
+            "requirement": f"-e file://{project}",
+            "comment": "editable install of proj==1.0",
         },
     ]
 
@@ -340,24 +340,44 @@ def test_vcs_install_becomes_a_direct_reference_without_credentials(
     assert URL_SECRET not in "".join(env.snapshot_files(snapshot, None).values())
 
 
-def test_editable_install_is_pinned_with_a_comment(
+def test_editable_install_is_recorded_as_its_path_never_as_a_pin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A pin (my-editable==0.1.dev0) would install whatever the index has under that name.
     _write_dist(
         tmp_path,
         "my-editable",
         "0.1.dev0",
         {"url": "file:///home/me/src/my%20editable", "dir_info": {"editable": True}},
     )
+    _write_dist(tmp_path, "my-folder", "2.0", {"url": "file:///home/me/src/folder", "dir_info": {}})
     monkeypatch.syspath_prepend(str(tmp_path))
     snapshot = env.capture_environment()
     package = _package(snapshot, "my-editable")
-    assert package["requirement"] == "my-editable==0.1.dev0"
-    assert package["comment"] == "editable install from /home/me/src/my editable"
+    assert package["requirement"] == "-e file:///home/me/src/my%20editable"
+    assert package["comment"] == "editable install of my-editable==0.1.dev0"
+    text = env.requirements_txt(snapshot)
     assert (
-        "# editable install from /home/me/src/my editable\nmy-editable==0.1.dev0\n"
-        in env.requirements_txt(snapshot)
+        "-e file:///home/me/src/my%20editable  # editable install of my-editable==0.1.dev0\n"
+        in text
     )
+    assert "my-folder @ file:///home/me/src/folder  # local install of my-folder==2.0\n" in text
+    assert "\nmy-editable==" not in text and "\nmy-folder==" not in text
+
+
+@needs_git
+def test_editable_install_of_the_checkout_is_written_relative_to_its_root(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "sub").mkdir()
+    site = tmp_path / "site"
+    _write_dist(site, "whole", "1.0", {"url": repo.as_uri(), "dir_info": {"editable": True}})
+    _write_dist(site, "part", "2.0", {"url": (repo / "sub").as_uri(), "dir_info": {"editable": True}})
+    monkeypatch.syspath_prepend(str(site))
+    snapshot = env.capture_environment(script_path=str(repo / "train.py"))
+    lines = env.requirements_txt(snapshot).splitlines()
+    assert f"-e .  # editable install of whole==1.0 from {repo}" in lines
+    assert f"-e ./sub  # editable install of part==2.0 from {repo / 'sub'}" in lines
 
 
 def test_archive_install_keeps_url_and_hash_without_credentials(
@@ -385,8 +405,10 @@ def test_archive_install_keeps_url_and_hash_without_credentials(
         "fake-archive @ https://files.example.com/fake_archive-2.0.tar.gz#sha256=abc123"
     )
     local = _package(snapshot, "fake-local-wheel")
-    assert local["requirement"] == "fake-local-wheel==1.0"
-    assert "/tmp/wheels/fake_local_wheel-1.0-py3-none-any.whl" in local["comment"]
+    assert local["requirement"] == (
+        "fake-local-wheel @ file:///tmp/wheels/fake_local_wheel-1.0-py3-none-any.whl"
+    )
+    assert local["comment"] == "local install of fake-local-wheel==1.0"
 
 
 # --- rendered files ------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tracklib env diff RUN_A RUN_B: packages, Python and git state that differ.",
     )
     env.add_argument("args", nargs="+", metavar="RUN_ID | diff RUN_A RUN_B")
+    env.add_argument("--json", action="store_true", help="machine-readable JSON")
     _add_uri(env)
     env.set_defaults(handler=_cmd_env)
     reproduce = verbs.add_parser(
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "uncommitted diff, rebuild its packages in a venv, run its command line.",
     )
     reproduce.add_argument("run_id", metavar="RUN_ID")
+    reproduce.add_argument("--json", action="store_true", help="the steps as a JSON list")
     _add_uri(reproduce)
     reproduce.set_defaults(handler=_cmd_reproduce)
     _add_sync_verb(verbs)
@@ -181,30 +183,15 @@ def _add_uri(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_env(args: argparse.Namespace) -> int:
-    from tracklib.environment import report
-    from tracklib.tracking.client import Client
+    from tracklib.cli import envverbs
 
-    client = Client(args.tracking_uri)
-    if len(args.args) == 1 and args.args[0] != "diff":
-        print(report.summary(report.load(client, runids.resolve(client, args.args[0]))))
-        return 0
-    if len(args.args) == 3 and args.args[0] == "diff":
-        ids = runids.resolve_all(client, args.args[1:])
-        a, b = (report.load(client, run_id) for run_id in ids)
-        for line in report.diff(a, b):
-            print(line)
-        return 0
-    raise InvalidInputError("usage: tracklib env RUN_ID | tracklib env diff RUN_A RUN_B")
+    return envverbs.run_env(args)
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from tracklib.environment import report
-    from tracklib.tracking.client import Client
+    from tracklib.cli import envverbs
 
-    client = Client(args.tracking_uri)
-    run_id = runids.resolve(client, args.run_id)
-    print(report.reproduce_steps(report.load(client, run_id)))
-    return 0
+    return envverbs.run_reproduce(args)
 
 
 def _print_json(data: Any) -> None:
