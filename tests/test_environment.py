@@ -513,6 +513,20 @@ def test_module_prints_the_snapshot_as_json(tmp_path: Path) -> None:
     assert {"python", "platform", "git", "env", "packages"} <= set(snapshot)
 
 
+def test_module_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
+    # `python -m tracklib.environment | head`: the reader is gone before the write.
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracklib.environment"], cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert err == ""
+
+
 def test_importing_the_module_does_not_import_yaml(tmp_path: Path) -> None:
     code = "import sys, tracklib.environment; print('yaml' in sys.modules)"
     assert _run_python(["-c", code], cwd=tmp_path).stdout.strip() == "False"
