@@ -55,11 +55,13 @@ def _env(kind: str, cache: str, folder: str) -> dict[str, str]:
 
 def _time(kind: str, folder: str, cache: str) -> tuple[float, float]:
     """Wall and CPU seconds (children included) of one process of ``kind``."""
-    args = [sys.executable, "empty.py"] if kind == "bare" else [
-        sys.executable, "track.py", kind.split("_")[0]]  # fmt: skip
+    script = ["empty.py"] if kind == "bare" else ["track.py", kind.split("_")[0]]
+    args = [sys.executable, *script]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(args, cwd=folder, env=_env(kind, cache, folder), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        args, cwd=folder, env=_env(kind, cache, folder), check=True, stdout=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -99,7 +101,8 @@ def report(figures: dict[str, Any], rounds: int) -> None:
           f"end), median of {rounds} rounds minus a bare interpreter "
           f"({bare['wall'] * 1e3:.1f} ms wall, {bare['cpu'] * 1e3:.1f} ms CPU) --")  # fmt: skip
     print(f"{'':<34}{'tracklib':>12}{'MLflow':>12}{'MLflow/tracklib':>17}")
-    for label, ours in (("snapshot cache warm", "tracklib"), ("snapshot cache cold", "tracklib_cold")):
+    rows = (("snapshot cache warm", "tracklib"), ("snapshot cache cold", "tracklib_cold"))
+    for label, ours in rows:
         for measure_ in ("wall", "cpu"):
             mine = figures[ours][measure_] - bare[measure_]
             theirs = figures["mlflow"][measure_] - bare[measure_]

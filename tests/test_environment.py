@@ -18,6 +18,7 @@ import yaml
 
 import tracklib
 from tracklib.environment import capture as env
+from tracklib.environment import packages as pkgs
 from tracklib.settings import local_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -235,7 +236,7 @@ def test_diff_over_the_limit_is_cut_with_a_note(repo: Path) -> None:
     ],
 )
 def test_strip_credentials(url: str, expected: str) -> None:
-    assert env.strip_credentials(url) == expected
+    assert pkgs.strip_credentials(url) == expected
 
 
 # --- environment variables -----------------------------------------------------------------------
@@ -304,8 +305,8 @@ def test_shadowing_leftover_keeps_the_provenance_of_the_same_version(
     editable = {"url": f"file://{project}", "dir_info": {"editable": True}}
     _write_dist(tmp_path / "site", "proj", "1.0", editable)
     _write_dist(tmp_path / "site", "other", "2.0", editable)
-    packages = env.installed_packages([str(project), str(tmp_path / "site")])
-    assert packages == [
+    found = pkgs.installed_packages([str(project), str(tmp_path / "site")])
+    assert found == [
         {"name": "other", "version": "1.0", "requirement": "other==1.0", "comment": None},
         {
             "name": "proj",
@@ -372,7 +373,8 @@ def test_editable_install_of_the_checkout_is_written_relative_to_its_root(
     (repo / "sub").mkdir()
     site = tmp_path / "site"
     _write_dist(site, "whole", "1.0", {"url": repo.as_uri(), "dir_info": {"editable": True}})
-    _write_dist(site, "part", "2.0", {"url": (repo / "sub").as_uri(), "dir_info": {"editable": True}})
+    part = {"url": (repo / "sub").as_uri(), "dir_info": {"editable": True}}
+    _write_dist(site, "part", "2.0", part)
     monkeypatch.syspath_prepend(str(site))
     snapshot = env.capture_environment(script_path=str(repo / "train.py"))
     lines = env.requirements_txt(snapshot).splitlines()

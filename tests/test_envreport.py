@@ -178,7 +178,9 @@ def test_unknown_run_and_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "usage" in capsys.readouterr().err
 
 
-def test_env_verbs_take_json(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_env_verbs_take_json(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "mlruns"
     extra, empty = tmp_path / "extra", tmp_path / "empty"
     _fake_dist(extra, "jsonpkg", "1.5")

@@ -84,7 +84,9 @@ def load(stamp: Stamp) -> dict[str, Any] | None:
         cached = data["path"]
         if [item[0] for item in cached] != [item[0] for item in stamp["path"]]:
             return None
-        moved = [(old, new) for old, new in zip(cached, stamp["path"]) if old[1] != new[1]]
+        moved = [
+            (old, new) for old, new in zip(cached, stamp["path"], strict=True) if old[1] != new[1]
+        ]
         for old, _ in moved:
             if old[2] is None or old[2] != _listing(old[0]):
                 return None

@@ -121,7 +121,8 @@ def _host() -> dict[str, Any]:
         return cached
     stamped = cache.listings(stamp) if stamp is not None else None  # before the scan
     host = _scan_host()
-    python_env_yaml(host), conda_yaml(host)  # noqa: B018 - rendered now, kept in the cache
+    python_env_yaml(host)  # rendered now, so that the cache keeps the texts
+    conda_yaml(host)
     if stamped is not None:
         cache.store(stamped, {**host, "yaml": _yaml_texts})
     return host

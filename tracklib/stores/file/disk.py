@@ -224,11 +224,11 @@ def _resolves_to_str(text: str) -> bool:
     # After a digit: int, float and timestamp. Without ".:+-" a float or timestamp cannot match,
     # nor an int with a letter in it, hex and binary (0x/0b) aside: a run id, for example. Of
     # digit strings, the decimal (0|[1-9][0-9_]*) and octal (0[0-7_]+) ints are not strings.
-    if first.isdigit() and text.isascii() and text[:2] not in ("0x", "0b"):
-        if not any(c in ".:+-" for c in text):
-            if not text.replace("_", "").isdigit():
-                return True
-            return first == "0" and len(text) > 1 and any(c in "89" for c in text)
+    plain_digits = first.isdigit() and text.isascii() and not any(c in ".:+-" for c in text)
+    if plain_digits and text[:2] not in ("0x", "0b"):
+        if not text.replace("_", "").isdigit():
+            return True
+        return first == "0" and len(text) > 1 and any(c in "89" for c in text)
     if _resolver is None:
         import yaml  # already loaded by the first meta.yaml read of the process
 
