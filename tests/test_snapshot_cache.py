@@ -99,6 +99,25 @@ def test_other_files_in_a_path_entry_do_not_cost_a_rescan(site: Path) -> None:
     assert entry[1] == 1  # the listing was the same: the stamp was refreshed, not rescanned
 
 
+def test_script_folders_without_metadata_share_the_cache(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rest = list(sys.path)
+    first_project, second_project, with_dist = (tmp_path / n for n in ("one", "two", "three"))
+    for folder in (first_project, second_project):
+        folder.mkdir()
+        (folder / "train.py").write_text("pass\n")
+    _write_dist(with_dist, "projectpkg", "0.5")
+    monkeypatch.setattr(sys, "path", [str(first_project), *rest])
+    first = env.capture_environment()
+    monkeypatch.setattr(sys, "path", [str(second_project), *rest])
+    assert _without_times(env.capture_environment()) == _without_times(first)
+    with open(cache.cache_file(), encoding="utf-8") as stream:
+        assert json.load(stream)["path"][0][0] == str(second_project)  # a hit, restamped
+    monkeypatch.setattr(sys, "path", [str(with_dist), *rest])
+    assert _names(env.capture_environment())["projectpkg"] == "0.5"  # a miss: it lists one
+
+
 @pytest.mark.parametrize(
     "content",
     [

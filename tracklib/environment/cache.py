@@ -12,7 +12,9 @@ executable's modification time, the kernel from ``os.uname()``), the ``sys.path`
 installed, upgraded or removed there (pip creates and deletes whole ``*.dist-info`` folders);
 when it changed for another reason (a file saved in the script's folder), the entry's listing of
 ``*.dist-info``/``*.egg-info`` names and their times decides, so editing a script does not cost a
-rescan. Not noticed: a metadata file edited in place inside an existing ``*.dist-info`` folder.
+rescan; and an entry that lists no metadata at all (the script's folder, or the current one for
+``python -c``) may be another folder, so the scripts of other projects share the cache. Not
+noticed: a metadata file edited in place inside an existing ``*.dist-info`` folder.
 
 Any unreadable, corrupt or foreign cache file counts as a miss and is rewritten; a cache folder
 that cannot be written only costs the rescan.
@@ -81,25 +83,39 @@ def load(stamp: Stamp) -> dict[str, Any] | None:
             data = json.load(stream)
         if data["format"] != FORMAT or data["interpreter"] != stamp["interpreter"]:
             return None
-        cached = data["path"]
-        if [item[0] for item in cached] != [item[0] for item in stamp["path"]]:
-            return None
-        moved = [
-            (old, new) for old, new in zip(cached, stamp["path"], strict=True) if old[1] != new[1]
-        ]
-        for old, _ in moved:
-            if old[2] is None or old[2] != _listing(old[0]):
-                return None
+        moved = _moved_entries(data["path"], stamp["path"])
         value = data["value"]
         if not isinstance(value, dict):
             return None
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None  # missing, unreadable or corrupt: a miss
+    if moved is None:
+        return None
     if moved:
         for old, new in moved:
-            old[1] = new[1]
+            old[0], old[1] = new
         _write(path, data)
     return value
+
+
+def _moved_entries(cached: list[list[Any]], current: list[list[Any]]) -> list[Any] | None:
+    """The (cached, current) entry pairs that moved but list the same metadata; None: stale.
+
+    An entry matches by path and time; else by its listing, at the same path, or at another
+    path when it lists no metadata at all: the script's folder ('' for ``python -c``) differs
+    from one project to the next and holds no installed distribution.
+    """
+    if len(cached) != len(current):
+        return None
+    moved = []
+    for old, new in zip(cached, current, strict=True):
+        if old[:2] == new:
+            continue
+        listing = _listing(new[0])
+        if listing is None or listing != old[2] or (old[0] != new[0] and listing):
+            return None
+        moved.append((old, new))
+    return moved
 
 
 def listings(stamp: Stamp) -> Stamp:
@@ -147,7 +163,13 @@ def _mtime(path: str) -> int | None:
 
 
 def _listing(entry: str) -> list[list[Any]] | None:
-    """The ``*.dist-info``/``*.egg-info`` names of a directory with their times (None: no dir)."""
+    """The ``*.dist-info``/``*.egg-info`` names of a directory with their times.
+
+    None for what is not a plain directory (a zip, an ``.egg``, nothing): those must match
+    by path and time.
+    """
+    if entry.lower().endswith(".egg"):
+        return None
     try:
         with os.scandir(entry) as children:
             found = [
