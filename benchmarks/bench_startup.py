@@ -9,8 +9,9 @@ a cold cache, the order of the libraries alternating), so drift in machine load 
 CPU time (user + system of the process and its children, e.g. git) is printed too: it barely
 moves when other processes compete for the cores.
 
-Fair conditions: each library works in its own folder with a store made by one untimed warm-up
-process (as when a script is run again in a project); bytecode caching is on for both
+Fair conditions: each library works in its own folder, a git checkout holding the script (both
+libraries record its commit), with a store made by one untimed warm-up process (as when a
+script is run again in a project); bytecode caching is on for both
 (``PYTHONDONTWRITEBYTECODE`` is removed: an installed package ships or writes its ``.pyc``);
 MLflow gets ``MLFLOW_ALLOW_FILE_STORE``, ``MLFLOW_DISABLE_TELEMETRY`` and a file store (its
 default is a SQLite database, several times slower still). tracklib's snapshot
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,6 +70,17 @@ def _time(kind: str, folder: str, cache: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def _commit(folder: str) -> None:
+    """Make the folder a git checkout with one commit: where training scripts usually live."""
+    if shutil.which("git") is None:
+        return
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "script"]):
+        subprocess.run(
+            ["git", "-c", "user.email=b@example.com", "-c", "user.name=bench", *args],
+            cwd=folder, check=True, capture_output=True,
+        )  # fmt: skip
+
+
 def measure(rounds: int, where: str | None = None) -> dict[str, Any]:
     """Median wall and CPU seconds per kind over ``rounds`` interleaved rounds."""
     with tempfile.TemporaryDirectory(prefix="bench-startup-", dir=where) as base:
@@ -76,9 +89,10 @@ def measure(rounds: int, where: str | None = None) -> dict[str, Any]:
         for kind in KINDS:
             folders[kind] = os.path.join(base, kind)
             os.makedirs(folders[kind])
-            for name, text in (("track.py", SCRIPT), ("empty.py", "")):
+            for name, text in (("track.py", SCRIPT), ("empty.py", ""), (".gitignore", "mlruns\n")):
                 with open(os.path.join(folders[kind], name), "w", encoding="utf-8") as f:
                     f.write(text)
+            _commit(folders[kind])
             _time(kind, folders[kind], cache)  # warm-up: store, .pyc files, snapshot cache
         samples: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
         for number in range(rounds):

@@ -179,6 +179,20 @@ def test_repository_without_commit_and_plain_directory_have_no_git(isolated_git:
 
 
 @needs_git
+def test_a_work_tree_named_by_git_variables_is_found_from_a_plain_folder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No .git above the script: only the variables lead git to the checkout.
+    plain = repo.parent / "plain"
+    plain.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo))
+    snapshot = env.capture_environment(script_path=str(plain / "train.py"))
+    assert snapshot["git"] is not None
+    assert snapshot["git"]["commit"] == _git(repo, "rev-parse", "HEAD")
+
+
+@needs_git
 def test_missing_git_binary_gives_no_git_and_no_exception(
     repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -93,7 +93,7 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
     start_time = utc_now()
     git_dir = _script_dir(sys.argv[0] if script_path is None and sys.argv else script_path)
     # git runs in the background while the packages are scanned: the two are independent.
-    probes = _spawn_git_probes(git_dir) if git_dir else []
+    probes = _spawn_git_probes(git_dir) if git_dir and _maybe_in_git(git_dir) else []
     try:
         host = _host()
     finally:
@@ -329,6 +329,21 @@ def git_tags(snapshot: dict[str, Any]) -> dict[str, str]:
 def _git_env() -> dict[str, str]:
     # No opportunistic index write by `status` (no side effects), never a credential prompt.
     return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _maybe_in_git(directory: str) -> bool:
+    """False only when git surely finds no work tree: no ``.git`` here or above, no GIT_ vars.
+
+    Spares the three git processes to a script outside any checkout.
+    """
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return True
+    folder, parent = directory, None
+    while folder != parent:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        folder, parent = os.path.dirname(folder), folder
+    return False
 
 
 def _spawn_git_probes(directory: str) -> list[subprocess.Popen[bytes]]:
