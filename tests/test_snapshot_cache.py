@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracklib.environment import cache
+from tracklib.environment import cache, files
 from tracklib.environment import capture as env
 from tracklib.stores.file import disk
 
@@ -60,7 +60,7 @@ def test_cache_file_is_written_and_the_snapshot_is_the_same_with_it(site: Path) 
     assert _without_times(second) == _without_times(first)
     assert _files(second) == _files(first)
     os.remove(cache.cache_file())
-    env._yaml_texts.clear()
+    files.yaml_texts.clear()
     scanned = env.capture_environment()  # no cache at all: scanned and rendered again
     assert _without_times(scanned) == _without_times(first)
     assert _files(scanned) == _files(first)

@@ -1,8 +1,10 @@
 """The environment snapshot: what ran, where, with which packages and which code.
 
-Pure functions returning plain data; nothing here writes. :func:`capture_environment` takes the
-snapshot, :func:`snapshot_files` renders the files of a run's ``environment/`` artifact folder and
-:func:`git_tags` gives MLflow's ``mlflow.source.git.*`` tags. ``python -m tracklib.environment``
+Nothing here writes to a run or a checkout. :func:`capture_environment` takes the snapshot (the
+interpreter/platform/packages part through the cache of :mod:`tracklib.environment.cache`, the
+only file written); :func:`snapshot_files` (from :mod:`tracklib.environment.files`, re-exported
+here) renders the files of a run's ``environment/`` artifact folder and :func:`git_tags` gives
+MLflow's ``mlflow.source.git.*`` tags. ``python -m tracklib.environment``
 prints the snapshot as JSON.
 
 Environment variables: only those named in :data:`ENV_ALLOWLIST` are recorded, and only when set.
@@ -20,20 +22,21 @@ install URLs) lose their user-info and credential-like query parameters before t
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
 from typing import Any
 
-from tracklib.environment import cache
-from tracklib.environment.packages import (
-    installed_packages,
-    local_path_of,
-    normalize,
-    strip_credentials,
-)
+from tracklib.environment import cache, files
+from tracklib.environment.files import conda_yaml as conda_yaml
+from tracklib.environment.files import git_tags as git_tags
+from tracklib.environment.files import metadata_json as metadata_json
+from tracklib.environment.files import python_env_yaml as python_env_yaml
+from tracklib.environment.files import requirements_txt as requirements_txt
+from tracklib.environment.files import restamp_metadata as restamp_metadata
+from tracklib.environment.files import snapshot_files as snapshot_files
+from tracklib.environment.packages import installed_packages, strip_credentials
 
 ENV_ALLOWLIST: tuple[str, ...] = (
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
@@ -61,9 +64,6 @@ _GIT_PROBES = (
     ("status", "--porcelain", "--untracked-files=no"),
     ("config", "--get-regexp", r"^remote\..*\.url$"),
 )
-# yaml.safe_dump's output by its input: each file is rendered once per process, and (through the
-# snapshot cache) once per installed set of packages, so most processes never import PyYAML.
-_yaml_texts: dict[str, str] = {}
 
 
 def utc_now() -> str:
@@ -117,14 +117,14 @@ def _host() -> dict[str, Any]:
     stamp = cache.current_stamp()
     cached = cache.load(stamp) if stamp is not None else None
     if cached is not None and _valid_host(cached):
-        _yaml_texts.update(cached["yaml"])
+        files.yaml_texts.update(cached["yaml"])
         return cached
     stamped = cache.listings(stamp) if stamp is not None else None  # before the scan
     host = _scan_host()
     python_env_yaml(host)  # rendered now, so that the cache keeps the texts
     conda_yaml(host)
     if stamped is not None:
-        cache.store(stamped, {**host, "yaml": _yaml_texts})
+        cache.store(stamped, {**host, "yaml": files.yaml_texts})
     return host
 
 
@@ -198,131 +198,6 @@ def git_diff(repo_root: str, max_bytes: int = 1_000_000) -> str | None:
     return text + ("" if text.endswith("\n") else "\n") + note
 
 
-def requirements_txt(snapshot: dict[str, Any]) -> str:
-    """Returns the packages as a pip requirements file, one per line in snapshot order.
-
-    A local or editable install is written as what it is (``-e <url>`` or ``name @ <url>``),
-    never as a version pin, with ``# editable install of name==version`` after it. An editable
-    install of a folder inside the script's git checkout is written relative to the checkout's
-    root (``-e .``), so that ``pip install -r`` run there installs the checked-out code.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    root = (snapshot.get("git") or {}).get("root")
-    lines: list[str] = []
-    for package in snapshot["packages"]:
-        requirement = package["requirement"]
-        folder = local_path_of(requirement) if requirement.startswith("-e ") else None
-        if root and folder and os.path.commonpath([folder, root]) == root:
-            relative = os.path.relpath(folder, root)
-            requirement = "-e ." if relative == "." else f"-e ./{relative}"
-        comment = package["comment"]
-        if comment:
-            where = "" if requirement == package["requirement"] else f" from {folder}"
-            requirement += "  # " + " ".join(f"{comment}{where}".splitlines())
-        lines.append(requirement)
-    return "\n".join(lines) + "\n"
-
-
-def python_env_yaml(snapshot: dict[str, Any]) -> str:
-    """Returns MLflow's ``python_env.yaml`` with the dependencies in ``requirements.txt``.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    versions = _versions(snapshot)
-    tools = [f"{name}=={versions[name]}" if name in versions else name for name in _BUILD_TOOLS]
-    data = {
-        "python": snapshot["python"]["version"],
-        "build_dependencies": tools,
-        "dependencies": ["-r requirements.txt"],
-    }
-    return _yaml(data, sort_keys=False)  # MLflow writes this file in insertion order
-
-
-def conda_yaml(snapshot: dict[str, Any]) -> str:
-    """Returns MLflow's ``conda.yaml`` with the pip dependencies in ``requirements.txt``.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    pip = _versions(snapshot).get("pip")
-    data = {
-        "channels": ["conda-forge"],
-        "dependencies": [
-            "python=" + snapshot["python"]["version"],
-            "pip<=" + pip if pip else "pip",
-            {"pip": ["-r requirements.txt"]},
-        ],
-        "name": "mlflow-env",
-    }
-    return _yaml(data, sort_keys=True)  # and this one with sorted keys
-
-
-def _yaml(data: dict[str, Any], sort_keys: bool) -> str:
-    key = json.dumps([data, sort_keys])
-    text = _yaml_texts.get(key)
-    if text is None:
-        import yaml
-
-        text = _yaml_texts[key] = yaml.safe_dump(data, sort_keys=sort_keys)
-    return text
-
-
-def metadata_json(snapshot: dict[str, Any]) -> str:
-    """Returns the snapshot as indented JSON, with ``package_count`` in place of ``packages``.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    data = {key: value for key, value in snapshot.items() if key != "packages"}
-    data["package_count"] = len(snapshot["packages"])
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def restamp_metadata(text: str, snapshot: dict[str, Any], start_time: str) -> str:
-    """Returns ``metadata.json`` of ``snapshot`` (rendered as ``text``) with a new start time.
-
-    Later runs of a process reuse its snapshot; re-rendering the indented JSON (pure-Python
-    encoder) for each would cost more than the rest of ``start_run``.
-
-    Args:
-        text: :func:`metadata_json` of ``snapshot``.
-        snapshot: The snapshot ``text`` was rendered from.
-        start_time: The new ``start_time`` (see :func:`utc_now`).
-    """
-    old = f'"start_time": {json.dumps(snapshot["start_time"])}'
-    return text.replace(old, f'"start_time": {json.dumps(start_time)}', 1)
-
-
-def snapshot_files(snapshot: dict[str, Any], diff: str | None) -> dict[str, str]:
-    """Returns the files of a run's ``environment/`` artifact folder, as name -> text.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-        diff: Text from :func:`git_diff`; ``git.diff`` is included only when it is non-empty.
-    """
-    files = {
-        "requirements.txt": requirements_txt(snapshot),
-        "python_env.yaml": python_env_yaml(snapshot),
-        "conda.yaml": conda_yaml(snapshot),
-        "metadata.json": metadata_json(snapshot),
-    }
-    return {**files, "git.diff": diff} if diff else files
-
-
-def git_tags(snapshot: dict[str, Any]) -> dict[str, str]:
-    """Returns MLflow's ``mlflow.source.git.*`` run tags for the values the snapshot knows.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    git = snapshot.get("git") or {}
-    names = {"commit": "commit", "branch": "branch", "remote_url": "repoURL"}
-    return {f"mlflow.source.git.{tag}": git[key] for key, tag in names.items() if git.get(key)}
-
-
 # --- git: three probes run side by side, sharing one deadline ------------------------------------
 
 
@@ -388,15 +263,6 @@ def _read_git_probes(procs: list[subprocess.Popen[bytes]]) -> dict[str, Any] | N
         "dirty": None if status is None else bool(status.strip()),
         "root": os.fsdecode(root),  # exact bytes: the caller passes it back to git_diff()
     }
-
-
-# --- packages ------------------------------------------------------------------------------------
-
-_BUILD_TOOLS = ("pip", "setuptools", "wheel")
-
-
-def _versions(snapshot: dict[str, Any]) -> dict[str, str]:
-    return {normalize(p["name"]): p["version"] for p in snapshot["packages"]}
 
 
 # --- host ----------------------------------------------------------------------------------------
