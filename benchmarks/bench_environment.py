@@ -1,9 +1,10 @@
 """Time the environment snapshot against `pip freeze`, and what it adds to start_run.
 
 Run by hand from the repository root: ``python benchmarks/bench_environment.py``.
-The first ``capture_environment()`` call is reported separately (it pays for lazy imports and
-``platform``'s one-off probes); then the median of 20 calls with the snapshot cache cold (its
-file deleted before each call: the full package scan) and warm, compared with the median of 5
+The first ``capture_environment()`` call is reported separately (it pays for lazy imports,
+``platform``'s one-off probes and PyYAML); then the median of 20 calls with the snapshot cache
+cold (its file deleted before each call: the package scan, in a process past its first call)
+and warm, compared with the median of 5
 ``python -m pip freeze`` runs in the same interpreter. The cache lives in a temporary folder.
 
 Then ``start_run`` + ``end_run`` with and without the snapshot: the first run of a fresh
