@@ -380,6 +380,20 @@ def test_editable_install_is_recorded_as_its_path_never_as_a_pin(
     assert "\nmy-editable==" not in text and "\nmy-folder==" not in text
 
 
+def test_two_records_of_one_folder_give_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A renamed project installed twice from one folder: pip refuses the same -e line twice.
+    editable = {"url": "file:///src/project", "dir_info": {"editable": True}}
+    _write_dist(tmp_path, "old-name", "1.0", editable)
+    _write_dist(tmp_path, "new-name", "1.0", editable)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lines = env.requirements_txt(env.capture_environment()).splitlines()
+    assert [line for line in lines if line.startswith("-e file:///src/project")] == [
+        "-e file:///src/project  # editable install of new-name==1.0"
+    ]
+
+
 @needs_git
 def test_editable_install_of_the_checkout_is_written_relative_to_its_root(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

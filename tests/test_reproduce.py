@@ -7,9 +7,10 @@ keeps the test fast and independent of the index for those. Everything the bug w
 done for real: the checkout is cloned from its remote, the recorded commit checked out and the
 uncommitted diff applied; pip builds and installs the two editable installs the run had (the
 project itself, recorded as ``-e .`` and so installed from the clone, and tracklib, recorded as
-its folder, not as the unrelated ``tracklib`` on PyPI) into the venv; the script runs from where
-the steps leave it, after no wrong ``cd``. The test then checks that the script imported the
-project from the clone, saw the uncommitted change, and logged its run.
+its folder, not as the unrelated ``tracklib`` on PyPI; a copy of this checkout, so that pip's
+build writes nothing into the checkout under test) into the venv; the script runs from where
+the steps leave it, after no wrong ``cd``. The test then checks that the script imported both
+from where the steps installed them, saw the uncommitted change, and logged its run.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ import tracklib
 with tracklib.start_run() as run:
     tracklib.log_param("lr", demo.LR)
     tracklib.log_param("argv", " ".join(sys.argv[1:]))
-print(json.dumps({"demo": demo.__file__, "run_id": run.info.run_id}))
+print(json.dumps({"demo": demo.__file__, "tracklib": tracklib.__file__, "run_id": run.info.run_id}))
 """
 
 
@@ -69,6 +70,9 @@ def _editable_record(site: Path, name: str, version: str, folder: Path) -> None:
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")
     direct = {"url": folder.as_uri(), "dir_info": {"editable": True}}
     (info / "direct_url.json").write_text(json.dumps(direct))
+
+
+_PYCACHE = shutil.ignore_patterns("__pycache__", "*.egg-info")
 
 
 def _clean_env() -> dict[str, str]:
@@ -93,14 +97,19 @@ def recorded(tmp_path: Path) -> tuple[Path, str]:
     _git(project, "remote", "add", "origin", str(origin))
     _git(project, "push", "-q", "origin", "main")
     (project / "src" / "demo" / "__init__.py").write_text('LR = "uncommitted"\n')
-    # How this interpreter has tracklib (this checkout) and the project (editable installs),
-    # first on the path so they shadow any other record of the same names.
+    # tracklib from a copy of this checkout (pip builds it, which writes an egg-info into the
+    # folder: not into the checkout under test), and the project, both as editable installs:
+    # their records go first on the path, shadowing any other record of tracklib's names.
+    source = tmp_path / "tracklib-source"
+    shutil.copytree(REPO_ROOT / "tracklib", source / "tracklib", ignore=_PYCACHE)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source / name)
     site = tmp_path / "site"
-    tracklib_dist = importlib.metadata.packages_distributions()["tracklib"][0]
-    _editable_record(site, tracklib_dist, tracklib.__version__, REPO_ROOT)
+    for name in set(importlib.metadata.packages_distributions()["tracklib"]):
+        _editable_record(site, name, tracklib.__version__, source)
     _editable_record(site, "demo-proj", "0.1", project)
     env = _clean_env()
-    env["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO_ROOT), str(project / "src")])
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(source), str(project / "src")])
     env["TRACKLIB_TRACKING_URI"] = str(tmp_path / "mlruns")
     cmd = [sys.executable, "project/src/train.py", "--epochs", "1"]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
@@ -121,9 +130,11 @@ def test_the_printed_steps_run_the_run_again_in_a_fresh_venv(
         run_id, "environment/requirements.txt"
     )
     lines = Path(requirements).read_text().splitlines()
-    assert f"-e {REPO_ROOT.as_uri()}" in [line.partition("  #")[0] for line in lines]
+    source = tmp_path / "tracklib-source"
+    # tracklib only as the folder it was imported from: no pin, no other install of it.
+    requirement_parts = [line.partition("  #")[0] for line in lines]
+    assert [part for part in requirement_parts if "tracklib" in part] == [f"-e {source.as_uri()}"]
     assert f"-e .  # editable install of demo-proj==0.1 from {tmp_path / 'project'}" in lines
-    assert not [line for line in lines if line.startswith(("tracklib==", "tracklib-ml=="))]
     script = steps.replace(venv_step, f"{PYTHON} -m venv --system-site-packages .venv")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -136,5 +147,6 @@ def test_the_printed_steps_run_the_run_again_in_a_fresh_venv(
     result = json.loads(done.stdout.strip().splitlines()[-1])
     clone = elsewhere / "reproduce"
     assert Path(result["demo"]).resolve() == (clone / "src" / "demo" / "__init__.py").resolve()
+    assert Path(result["tracklib"]).resolve() == (source / "tracklib" / "__init__.py").resolve()
     rerun = tracklib.Client(str(clone / "mlruns")).get_run(result["run_id"])
     assert rerun.data.params == {"lr": "uncommitted", "argv": "--epochs 1"}

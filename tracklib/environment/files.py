@@ -24,19 +24,24 @@ def requirements_txt(snapshot: dict[str, Any]) -> str:
     A local or editable install is written as what it is (``-e <url>`` or ``name @ <url>``),
     never as a version pin, with ``# editable install of name==version`` after it. An editable
     install of a folder inside the script's git checkout is written relative to the checkout's
-    root (``-e .``), so that ``pip install -r`` run there installs the checked-out code.
+    root (``-e .``), so that ``pip install -r`` run there installs the checked-out code. A line
+    that would repeat an earlier one is left out.
 
     Args:
         snapshot: A dict from :func:`capture_environment`.
     """
     root = (snapshot.get("git") or {}).get("root")
     lines: list[str] = []
+    seen: set[str] = set()
     for package in snapshot["packages"]:
         requirement = package["requirement"]
         folder = local_path_of(requirement) if requirement.startswith("-e ") else None
         if root and folder and os.path.commonpath([folder, root]) == root:
             relative = os.path.relpath(folder, root)
             requirement = "-e ." if relative == "." else f"-e ./{relative}"
+        if requirement in seen:
+            continue  # two records of one folder (a renamed project): pip refuses it twice
+        seen.add(requirement)
         comment = package["comment"]
         if comment:
             where = "" if requirement == package["requirement"] else f" from {folder}"
