@@ -27,6 +27,10 @@ two libraries minutes apart at most, and the spread of the ratios is printed.
 Nothing is deleted until the script ends, and each timed series starts after a ``sync``:
 see :func:`run_worker` and :func:`_settle_disk` for why.
 
+4. A small script's tracking as whole processes (import, start with the snapshot, 20 params,
+   1,000 points, end), minus a bare interpreter, tracklib against MLflow in interleaved rounds:
+   see ``bench_startup.py`` (``--startup-rounds``, 0 to skip).
+
 ``--dir DIR`` puts the temporary folders in DIR instead of the system's temp folder; with
 ``--dir /dev/shm`` (tmpfs) the disk drops out and what remains is each library's own cost.
 
@@ -35,7 +39,8 @@ script) working in its own fresh temporary folder, so neither import skews the o
 parent process imports neither library. MLflow gets ``MLFLOW_ALLOW_FILE_STORE=true`` (it
 refuses a file store without it) and ``MLFLOW_DISABLE_TELEMETRY=true`` (no background
 telemetry: the fairest setting for MLflow). Tracking variables from the caller's
-environment (``TRACKLIB_*``, ``MLFLOW_*``) are removed from every subprocess.
+environment (``TRACKLIB_*``, ``MLFLOW_*``) and ``PYTHONDONTWRITEBYTECODE`` are removed from
+every subprocess.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ SETTLE_S = 1.0
 # ---------------------------------------------------------------------- helpers
 def _clean_env(library: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKLIB_", "MLFLOW_"))}
+    # Bytecode caching on for both: an installed package ships or writes its .pyc files.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if library == "mlflow":
         env["MLFLOW_ALLOW_FILE_STORE"] = "true"
         env["MLFLOW_DISABLE_TELEMETRY"] = "true"
@@ -425,6 +432,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few iterations, for a smoke run")
     parser.add_argument("--dir", help="put the temporary folders here (e.g. /dev/shm)")
     parser.add_argument("--rounds", type=int, default=5, help="worker pairs for the empty run")
+    parser.add_argument("--startup-rounds", type=int, default=7, help="rounds of the script row")
     args = parser.parse_args()
     if args.worker:
         result = worker(args.worker, args.metric_calls, args.empty_runs or 1)
@@ -445,6 +453,12 @@ def main() -> None:
     print()
     report(startup, work, args.import_runs, args.dir or tempfile.gettempdir())
     report_rounds(work, extra)
+    if args.startup_rounds:
+        import bench_startup  # beside this file
+
+        rounds = 3 if args.quick else args.startup_rounds
+        print()
+        bench_startup.report(bench_startup.measure(rounds, args.dir), rounds)
 
 
 if __name__ == "__main__":

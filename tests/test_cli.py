@@ -13,7 +13,8 @@ import pytest
 
 from tracklib import cli
 
-VERSION = importlib.metadata.version("tracklib")
+# The distribution is tracklib-ml (the name "tracklib" on PyPI is another project).
+VERSION = importlib.metadata.version(importlib.metadata.packages_distributions()["tracklib"][0])
 
 
 def test_main_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -179,6 +179,20 @@ def test_repository_without_commit_and_plain_directory_have_no_git(isolated_git:
 
 
 @needs_git
+def test_a_work_tree_named_by_git_variables_is_found_from_a_plain_folder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No .git above the script: only the variables lead git to the checkout.
+    plain = repo.parent / "plain"
+    plain.mkdir()
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo))
+    snapshot = env.capture_environment(script_path=str(plain / "train.py"))
+    assert snapshot["git"] is not None
+    assert snapshot["git"]["commit"] == _git(repo, "rev-parse", "HEAD")
+
+
+@needs_git
 def test_missing_git_binary_gives_no_git_and_no_exception(
     repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -305,14 +319,14 @@ def test_shadowing_leftover_keeps_the_provenance_of_the_same_version(
     editable = {"url": f"file://{project}", "dir_info": {"editable": True}}
     _write_dist(tmp_path / "site", "proj", "1.0", editable)
     _write_dist(tmp_path / "site", "other", "2.0", editable)
-    packages = pkgs.installed_packages([str(project), str(tmp_path / "site")])
-    assert packages == [
+    found = pkgs.installed_packages([str(project), str(tmp_path / "site")])
+    assert found == [
         {"name": "other", "version": "1.0", "requirement": "other==1.0", "comment": None},
         {
             "name": "proj",
             "version": "1.0",
-            "requirement": "proj==1.0",
-            "comment": f"editable install from {project}",
+            "requirement": f"-e file://{project}",
+            "comment": "editable install of proj==1.0",
         },
     ]
 
@@ -341,24 +355,59 @@ def test_vcs_install_becomes_a_direct_reference_without_credentials(
     assert URL_SECRET not in "".join(env.snapshot_files(snapshot, None).values())
 
 
-def test_editable_install_is_pinned_with_a_comment(
+def test_editable_install_is_recorded_as_its_path_never_as_a_pin(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A pin (my-editable==0.1.dev0) would install whatever the index has under that name.
     _write_dist(
         tmp_path,
         "my-editable",
         "0.1.dev0",
         {"url": "file:///home/me/src/my%20editable", "dir_info": {"editable": True}},
     )
+    _write_dist(tmp_path, "my-folder", "2.0", {"url": "file:///home/me/src/folder", "dir_info": {}})
     monkeypatch.syspath_prepend(str(tmp_path))
     snapshot = env.capture_environment()
     package = _package(snapshot, "my-editable")
-    assert package["requirement"] == "my-editable==0.1.dev0"
-    assert package["comment"] == "editable install from /home/me/src/my editable"
+    assert package["requirement"] == "-e file:///home/me/src/my%20editable"
+    assert package["comment"] == "editable install of my-editable==0.1.dev0"
+    text = env.requirements_txt(snapshot)
     assert (
-        "# editable install from /home/me/src/my editable\nmy-editable==0.1.dev0\n"
-        in env.requirements_txt(snapshot)
+        "-e file:///home/me/src/my%20editable  # editable install of my-editable==0.1.dev0\n"
+        in text
     )
+    assert "my-folder @ file:///home/me/src/folder  # local install of my-folder==2.0\n" in text
+    assert "\nmy-editable==" not in text and "\nmy-folder==" not in text
+
+
+def test_two_records_of_one_folder_give_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A renamed project installed twice from one folder: pip refuses the same -e line twice.
+    editable = {"url": "file:///src/project", "dir_info": {"editable": True}}
+    _write_dist(tmp_path, "old-name", "1.0", editable)
+    _write_dist(tmp_path, "new-name", "1.0", editable)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    lines = env.requirements_txt(env.capture_environment()).splitlines()
+    assert [line for line in lines if line.startswith("-e file:///src/project")] == [
+        "-e file:///src/project  # editable install of new-name==1.0"
+    ]
+
+
+@needs_git
+def test_editable_install_of_the_checkout_is_written_relative_to_its_root(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo / "sub").mkdir()
+    site = tmp_path / "site"
+    _write_dist(site, "whole", "1.0", {"url": repo.as_uri(), "dir_info": {"editable": True}})
+    part = {"url": (repo / "sub").as_uri(), "dir_info": {"editable": True}}
+    _write_dist(site, "part", "2.0", part)
+    monkeypatch.syspath_prepend(str(site))
+    snapshot = env.capture_environment(script_path=str(repo / "train.py"))
+    lines = env.requirements_txt(snapshot).splitlines()
+    assert f"-e .  # editable install of whole==1.0 from {repo}" in lines
+    assert f"-e ./sub  # editable install of part==2.0 from {repo / 'sub'}" in lines
 
 
 def test_archive_install_keeps_url_and_hash_without_credentials(
@@ -386,8 +435,10 @@ def test_archive_install_keeps_url_and_hash_without_credentials(
         "fake-archive @ https://files.example.com/fake_archive-2.0.tar.gz#sha256=abc123"
     )
     local = _package(snapshot, "fake-local-wheel")
-    assert local["requirement"] == "fake-local-wheel==1.0"
-    assert "/tmp/wheels/fake_local_wheel-1.0-py3-none-any.whl" in local["comment"]
+    assert local["requirement"] == (
+        "fake-local-wheel @ file:///tmp/wheels/fake_local_wheel-1.0-py3-none-any.whl"
+    )
+    assert local["comment"] == "local install of fake-local-wheel==1.0"
 
 
 # --- rendered files ------------------------------------------------------------------------------
@@ -490,6 +541,20 @@ def test_module_prints_the_snapshot_as_json(tmp_path: Path) -> None:
     snapshot = json.loads(done.stdout)
     assert snapshot["cwd"] == str(tmp_path.resolve())
     assert {"python", "platform", "git", "env", "packages"} <= set(snapshot)
+
+
+def test_module_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
+    # `python -m tracklib.environment | head`: the reader is gone before the write.
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracklib.environment"], cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": path}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert err == ""
 
 
 def test_importing_the_module_does_not_import_yaml(tmp_path: Path) -> None:

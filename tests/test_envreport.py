@@ -176,3 +176,76 @@ def test_unknown_run_and_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["env", "0" * 32, "--tracking-uri", store]) == 1
     assert main(["env", "diff", "only-one", "--tracking-uri", store]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_env_verbs_take_json(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "mlruns"
+    extra, empty = tmp_path / "extra", tmp_path / "empty"
+    _fake_dist(extra, "jsonpkg", "1.5")
+    empty.mkdir()
+    run_a = _run(repo, store, empty)
+    run_b = _run(repo, store, extra)
+    uri = ["--tracking-uri", str(store)]
+    assert main(["env", run_a, "--json", *uri]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["run_id"] == run_a
+    assert summary["git"]["commit"] == _git(repo, "rev-parse", "HEAD").strip()
+    assert summary["python"]["version"].startswith(f"{sys.version_info.major}.")
+    assert summary["git_diff_recorded"] is False
+    assert "jsonpkg==1.5" not in summary["packages"]
+    assert main(["env", "diff", run_a, run_b, "--json", *uri]) == 0
+    difference = json.loads(capsys.readouterr().out)
+    assert difference["run_a"] == run_a and difference["run_b"] == run_b
+    assert difference["packages"] == {"added": ["jsonpkg==1.5"], "removed": [], "changed": []}
+    assert difference["changed"] == {}
+    assert main(["reproduce", run_a, *uri]) == 0
+    text = capsys.readouterr().out
+    assert main(["reproduce", run_a, "--json", *uri]) == 0
+    steps = json.loads(capsys.readouterr().out)
+    assert steps["run_id"] == run_a
+    assert steps["steps"] == text.splitlines()
+
+
+def test_env_diff_of_a_run_made_outside_git_says_so(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "mlruns"
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "train.py").write_text(SCRIPT)
+    in_git, outside = _run(repo, store), _run(plain, store)
+    assert main(["env", "diff", in_git, outside, "--tracking-uri", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out
+    commit = _git(repo, "rev-parse", "HEAD").strip()
+    assert f"git commit: {commit} -> (not a git checkout)" in out.splitlines()
+    assert main(["env", "diff", in_git, outside, "--json", "--tracking-uri", str(store)]) == 0
+    changed = json.loads(capsys.readouterr().out)["changed"]
+    assert changed["git commit"] == {"from": commit, "to": None}
+
+
+def test_reproduce_runs_the_script_from_the_recorded_folder_of_the_clone(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "mlruns"
+    (repo / "configs").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKLIB_", "MLFLOW_"))}
+    env["TRACKLIB_TRACKING_URI"] = str(store)
+    cmd = [sys.executable, "../train.py", "--lr", "0.3"]  # started from a subfolder
+    done = subprocess.run(
+        cmd, cwd=repo / "configs", env=env, capture_output=True, text=True, check=True
+    )
+    run_id = done.stdout.strip().splitlines()[-1]
+    assert main(["reproduce", run_id, "--tracking-uri", str(store)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == ["cd configs", "python ../train.py --lr 0.3"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "train.py").write_text(SCRIPT)
+    run_id = _run(plain, store)
+    assert main(["reproduce", run_id, "--tracking-uri", str(store)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "git clone" not in "\n".join(lines)
+    assert lines[-2:] == [f"cd {plain}", f"python {plain / 'train.py'} --lr 0.1"]

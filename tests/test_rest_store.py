@@ -491,7 +491,8 @@ def test_auth_headers(scripted: _Scripted, monkeypatch: pytest.MonkeyPatch, tmp_
     with_userinfo = scripted.url.replace("http://", "http://bob:pw@")
     assert _auth_header(scripted, with_userinfo) == "Basic " + base64.b64encode(b"bob:pw").decode()
     agent = scripted.seen[-1][2]["User-Agent"]
-    assert agent == f"tracklib/{importlib.metadata.version('tracklib')}"
+    dist = importlib.metadata.packages_distributions()["tracklib"][0]  # tracklib-ml
+    assert agent == f"tracklib/{importlib.metadata.version(dist)}"
 
 
 def test_mlflow_credentials_file(

@@ -396,7 +396,7 @@ def test_pandas_output_matches_mlflow(store: Store) -> None:
 
 def test_pandas_missing_names_the_extra(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
-    with pytest.raises(ImportError, match=r"tracklib\[pandas\]"):
+    with pytest.raises(ImportError, match=r"tracklib-ml\[pandas\]"):  # the distribution
         store.ours.search_runs(store.experiment_ids, output_format="pandas")
 
 

@@ -168,6 +168,16 @@ def cache_home() -> str:
     return os.path.join(cache, "tracklib")
 
 
+CACHE_DIR_VAR = "TRACKLIB_CACHE_DIR"
+
+
+def cache_dir() -> str:
+    """The folder of tracklib's caches (search summaries, environment snapshot):
+    ``TRACKLIB_CACHE_DIR``, else :func:`cache_home`. Deleting it loses nothing."""
+    explicit = os.environ.get(CACHE_DIR_VAR)
+    return os.path.abspath(os.path.expanduser(explicit)) if explicit else cache_home()
+
+
 def flag_enabled(name: str) -> bool:
     """Whether an on-by-default switch is on: ``0``, ``false``, ``no`` or ``off`` turn it off."""
     return os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")

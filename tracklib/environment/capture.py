@@ -1,8 +1,10 @@
 """The environment snapshot: what ran, where, with which packages and which code.
 
-Pure functions returning plain data; nothing here writes. :func:`capture_environment` takes the
-snapshot, :func:`snapshot_files` renders the files of a run's ``environment/`` artifact folder and
-:func:`git_tags` gives MLflow's ``mlflow.source.git.*`` tags. ``python -m tracklib.environment``
+Nothing here writes to a run or a checkout. :func:`capture_environment` takes the snapshot (the
+interpreter/platform/packages part through the cache of :mod:`tracklib.environment.cache`, the
+only file written); :func:`snapshot_files` (from :mod:`tracklib.environment.files`, re-exported
+here) renders the files of a run's ``environment/`` artifact folder and :func:`git_tags` gives
+MLflow's ``mlflow.source.git.*`` tags. ``python -m tracklib.environment``
 prints the snapshot as JSON.
 
 Environment variables: only those named in :data:`ENV_ALLOWLIST` are recorded, and only when set.
@@ -20,17 +22,22 @@ install URLs) lose their user-info and credential-like query parameters before t
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 import time
 from typing import Any
 
 from tracklib import settings
-from tracklib.environment.packages import installed_packages, normalize, strip_credentials
-from tracklib.tags import GIT_PREFIX
+from tracklib.environment import cache, files
+from tracklib.environment.files import conda_yaml as conda_yaml
+from tracklib.environment.files import git_tags as git_tags
+from tracklib.environment.files import metadata_json as metadata_json
+from tracklib.environment.files import python_env_yaml as python_env_yaml
+from tracklib.environment.files import requirements_txt as requirements_txt
+from tracklib.environment.files import restamp_metadata as restamp_metadata
+from tracklib.environment.files import snapshot_files as snapshot_files
+from tracklib.environment.packages import installed_packages, strip_credentials
 
 ENV_ALLOWLIST: tuple[str, ...] = (
     "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES",
@@ -58,8 +65,6 @@ _GIT_PROBES = (
     ("status", "--porcelain", "--untracked-files=no"),
     ("config", "--get-regexp", r"^remote\..*\.url$"),
 )
-_PLAIN_YAML = re.compile(r"[A-Za-z][\w.+=<>!~/-]*|\d+(?:\.\d+){2,}[\w.+]*|-r [\w./]+", re.ASCII)
-_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
 
 
 def utc_now() -> str:
@@ -72,6 +77,10 @@ def utc_now() -> str:
 def capture_environment(script_path: str | None = None) -> dict[str, Any]:
     """Take a snapshot of the interpreter, host, git checkout, allowed env vars and packages.
 
+    The interpreter, platform and packages part comes from a cache shared by the processes of
+    this interpreter while the installed packages stay the same (see
+    :mod:`tracklib.environment.cache`); the snapshot is the same with or without it.
+
     Args:
         script_path: The training script; git is looked up from its directory. Defaults to
             ``sys.argv[0]`` (the current directory when that is not a path, e.g. ``-c``).
@@ -82,16 +91,47 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
         without git, or when git is too slow), ``env`` and ``packages`` (as
         :func:`installed_packages`).
     """
-    import platform
-
     start_time = utc_now()
     git_dir = _script_dir(sys.argv[0] if script_path is None and sys.argv else script_path)
     # git runs in the background while the packages are scanned: the two are independent.
-    probes = _spawn_git_probes(git_dir) if git_dir else []
+    probes = _spawn_git_probes(git_dir) if git_dir and _maybe_in_git(git_dir) else []
     try:
-        packages = installed_packages()
+        host = _host()
     finally:
         git = _read_git_probes(probes)  # also reaps the children if the scan failed
+    return {
+        "python": host["python"],
+        "platform": host["platform"],
+        "hostname": _hostname(),
+        "user": settings.login_name(),
+        "argv": list(sys.argv),
+        "cwd": _cwd(),
+        "start_time": start_time,
+        "git": git,
+        "env": {name: os.environ[name] for name in ENV_ALLOWLIST if name in os.environ},
+        "packages": host["packages"],
+    }
+
+
+def _host() -> dict[str, Any]:
+    """The interpreter, platform and packages, from the snapshot cache when it still holds."""
+    stamp = cache.current_stamp()
+    cached = cache.load(stamp) if stamp is not None else None
+    if cached is not None and _valid_host(cached):
+        files.yaml_texts.update(cached["yaml"])
+        return cached
+    stamped = cache.listings(stamp) if stamp is not None else None  # before the scan
+    host = _scan_host()
+    python_env_yaml(host)  # rendered now, so that the cache keeps the texts
+    conda_yaml(host)
+    if stamped is not None:
+        cache.store(stamped, {**host, "yaml": files.yaml_texts})
+    return host
+
+
+def _scan_host() -> dict[str, Any]:
+    import platform
+
     return {
         "python": {
             "version": platform.python_version(),
@@ -102,17 +142,28 @@ def capture_environment(script_path: str | None = None) -> dict[str, Any]:
             "system": platform.system(),
             "release": platform.release(),
             "machine": platform.machine(),
-            "platform": platform.platform(),
+            "platform": platform.platform(),  # runs `uname -p` once: one reason for the cache
         },
-        "hostname": platform.node(),
-        "user": settings.login_name(),
-        "argv": list(sys.argv),
-        "cwd": _cwd(),
-        "start_time": start_time,
-        "git": git,
-        "env": {name: os.environ[name] for name in ENV_ALLOWLIST if name in os.environ},
-        "packages": packages,
+        "packages": installed_packages(),
     }
+
+
+def _valid_host(value: dict[str, Any]) -> bool:
+    """Whether a cached value has the shape :func:`_scan_host` gives (a corrupt file does not)."""
+    try:
+        texts = [*value["python"].values(), *value["platform"].values(), *value["yaml"].values()]
+        fields = [(p["name"], p["version"], p["requirement"]) for p in value["packages"]]
+        comments = [p["comment"] for p in value["packages"]]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return (
+        set(value["python"]) == {"version", "implementation", "executable"}
+        and set(value["platform"]) == {"system", "release", "machine", "platform"}
+        and all(isinstance(text, str) for text in texts)
+        and all(isinstance(field, str) for row in fields for field in row)
+        and all(comment is None or isinstance(comment, str) for comment in comments)
+        and all(isinstance(key, str) for key in value["yaml"])
+    )
 
 
 def git_diff(repo_root: str, max_bytes: int = 1_000_000) -> str | None:
@@ -148,115 +199,27 @@ def git_diff(repo_root: str, max_bytes: int = 1_000_000) -> str | None:
     return text + ("" if text.endswith("\n") else "\n") + note
 
 
-def requirements_txt(snapshot: dict[str, Any]) -> str:
-    """Returns the packages as a pip requirements file, one per line in snapshot order.
-
-    A ``# comment`` line precedes each local or editable install, saying where it came from.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    lines: list[str] = []
-    for package in snapshot["packages"]:
-        if package["comment"]:
-            lines.append("# " + " ".join(str(package["comment"]).splitlines()))
-        lines.append(package["requirement"])
-    return "\n".join(lines) + "\n"
-
-
-def python_env_yaml(snapshot: dict[str, Any]) -> str:
-    """Returns MLflow's ``python_env.yaml`` with the dependencies in ``requirements.txt``.
-
-    The text is byte-identical to PyYAML's ``safe_dump`` of the same data, as MLflow writes it.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    versions = _versions(snapshot)
-    tools = [f"{name}=={versions[name]}" if name in versions else name for name in _BUILD_TOOLS]
-    return (
-        f"python: {_yaml_scalar(snapshot['python']['version'])}\nbuild_dependencies:\n"
-        + "".join(f"- {_yaml_scalar(tool)}\n" for tool in tools)
-        + "dependencies:\n- -r requirements.txt\n"
-    )
-
-
-def conda_yaml(snapshot: dict[str, Any]) -> str:
-    """Returns MLflow's ``conda.yaml`` with the pip dependencies in ``requirements.txt``.
-
-    The text is byte-identical to PyYAML's ``safe_dump`` of the same data, as MLflow writes it.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    pip = _versions(snapshot).get("pip")
-    return (
-        "channels:\n- conda-forge\ndependencies:\n"
-        f"- {_yaml_scalar('python=' + snapshot['python']['version'])}\n"
-        f"- {_yaml_scalar('pip<=' + pip) if pip else 'pip'}\n"
-        "- pip:\n  - -r requirements.txt\nname: mlflow-env\n"
-    )
-
-
-def metadata_json(snapshot: dict[str, Any]) -> str:
-    """Returns the snapshot as indented JSON, with ``package_count`` in place of ``packages``.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    data = {key: value for key, value in snapshot.items() if key != "packages"}
-    data["package_count"] = len(snapshot["packages"])
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def restamp_metadata(text: str, snapshot: dict[str, Any], start_time: str) -> str:
-    """Returns ``metadata.json`` of ``snapshot`` (rendered as ``text``) with a new start time.
-
-    Later runs of a process reuse its snapshot; re-rendering the indented JSON (pure-Python
-    encoder) for each would cost more than the rest of ``start_run``.
-
-    Args:
-        text: :func:`metadata_json` of ``snapshot``.
-        snapshot: The snapshot ``text`` was rendered from.
-        start_time: The new ``start_time`` (see :func:`utc_now`).
-    """
-    old = f'"start_time": {json.dumps(snapshot["start_time"])}'
-    return text.replace(old, f'"start_time": {json.dumps(start_time)}', 1)
-
-
-def snapshot_files(snapshot: dict[str, Any], diff: str | None) -> dict[str, str]:
-    """Returns the files of a run's ``environment/`` artifact folder, as name -> text.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-        diff: Text from :func:`git_diff`; ``git.diff`` is included only when it is non-empty.
-    """
-    files = {
-        "requirements.txt": requirements_txt(snapshot),
-        "python_env.yaml": python_env_yaml(snapshot),
-        "conda.yaml": conda_yaml(snapshot),
-        "metadata.json": metadata_json(snapshot),
-    }
-    return {**files, "git.diff": diff} if diff else files
-
-
-def git_tags(snapshot: dict[str, Any]) -> dict[str, str]:
-    """Returns MLflow's ``mlflow.source.git.*`` run tags for the values the snapshot knows.
-
-    Args:
-        snapshot: A dict from :func:`capture_environment`.
-    """
-    git = snapshot.get("git") or {}
-    names = {"commit": "commit", "branch": "branch", "remote_url": "repoURL"}
-    return {f"{GIT_PREFIX}{tag}": git[key] for key, tag in names.items() if git.get(key)}
-
-
 # --- git: three probes run side by side, sharing one deadline ------------------------------------
 
 
 def _git_env() -> dict[str, str]:
     # No opportunistic index write by `status` (no side effects), never a credential prompt.
     return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _maybe_in_git(directory: str) -> bool:
+    """False only when git surely finds no work tree: no ``.git`` here or above, no GIT_ vars.
+
+    Spares the three git processes to a script outside any checkout.
+    """
+    if any(name in os.environ for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return True
+    folder, parent = directory, None
+    while folder != parent:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        folder, parent = os.path.dirname(folder), folder
+    return False
 
 
 def _spawn_git_probes(directory: str) -> list[subprocess.Popen[bytes]]:
@@ -303,23 +266,6 @@ def _read_git_probes(procs: list[subprocess.Popen[bytes]]) -> dict[str, Any] | N
     }
 
 
-# --- packages ------------------------------------------------------------------------------------
-
-_BUILD_TOOLS = ("pip", "setuptools", "wheel")
-
-
-def _versions(snapshot: dict[str, Any]) -> dict[str, str]:
-    return {normalize(p["name"]): p["version"] for p in snapshot["packages"]}
-
-
-def _yaml_scalar(text: str) -> str:
-    # Plain where YAML reads the text back as the same string (as PyYAML writes it), else a JSON
-    # string, which is also a valid double-quoted YAML scalar.
-    if _PLAIN_YAML.fullmatch(text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text)
-
-
 # --- host ----------------------------------------------------------------------------------------
 
 
@@ -330,6 +276,15 @@ def _script_dir(script_path: str | None) -> str | None:
         return None
     directory = path if os.path.isdir(path) else os.path.dirname(path)
     return directory if os.path.isdir(directory) else _cwd() or None
+
+
+def _hostname() -> str:
+    # platform.node(), without importing platform where os.uname exists.
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import platform
+
+    return platform.node()
 
 
 def _cwd() -> str:

@@ -48,10 +48,11 @@ def installed_packages(path: list[str] | None = None) -> list[dict[str, Any]]:
     """Returns the installed distributions as ``importlib.metadata`` finds them, but faster.
 
     Each is a dict of ``name``, ``version``, ``requirement`` (its requirements.txt line) and
-    ``comment`` (where a local or editable install came from, else None); the list is sorted by
-    PEP 503 name and the first distribution of a name on the path wins. Each path directory is
-    listed once and only the ``Name``/``Version`` headers of metadata files are read, where
-    importlib parses each whole file with the email parser; zips and eggs go through importlib.
+    ``comment`` (what a local or editable install is, e.g. ``editable install of x==1.0``, else
+    None); the list is sorted by PEP 503 name and the first distribution of a name on the path
+    wins. Each path directory is listed once and only the ``Name``/``Version`` headers of
+    metadata files are read, where importlib parses each whole file with the email parser; zips
+    and eggs go through importlib.
 
     Args:
         path: Directories to scan, in priority order; defaults to ``sys.path``.
@@ -131,24 +132,36 @@ def _requirement(name: str, version: str, info_dir: str | None) -> tuple[str, st
         url = strip_credentials(direct["url"])
     except (OSError, ValueError, KeyError, TypeError):
         return pinned, None  # no PEP 610 record: installed from an index
-    # A file: URL is a path on this machine only: pin the version and say where it came from.
-    local = url.startswith("file:")
+    # Never a bare pin for a direct install: the same name on the package index may be another
+    # project (or another version of this one). Say what it is: a VCS commit, a URL, a path.
     vcs, archive = direct.get("vcs_info"), direct.get("archive_info")
+    fragments = []
     if isinstance(vcs, dict):
         reference = f"{vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}"
-        fragments = []
-    elif isinstance(archive, dict) and not local:
+    elif isinstance(archive, dict):
         reference = url
         fragments = [archive["hash"]] if isinstance(archive.get("hash"), str) else []
     else:
         dir_info = direct.get("dir_info")
-        kind = "editable" if isinstance(dir_info, dict) and dir_info.get("editable") else "local"
-        return pinned, f"{kind} install from {unquote(urlsplit(url).path) if local else url}"
-    if local:
-        return pinned, f"installed from {reference}"
+        if isinstance(dir_info, dict) and dir_info.get("editable"):
+            return f"-e {url}", f"editable install of {pinned}"
+        reference = url
     if direct.get("subdirectory"):
         fragments.append(f"subdirectory={direct['subdirectory']}")
-    return f"{name} @ {reference}" + ("#" + "&".join(fragments) if fragments else ""), None
+    requirement = f"{name} @ {reference}" + ("#" + "&".join(fragments) if fragments else "")
+    return requirement, (f"local install of {pinned}" if url.startswith("file:") else None)
+
+
+def local_path_of(requirement: str) -> str | None:
+    """Returns the local folder or file a ``file:`` requirement installs from, else None.
+
+    Args:
+        requirement: A ``requirement`` of :func:`installed_packages`.
+    """
+    url = requirement[3:] if requirement.startswith("-e ") else requirement.partition(" @ ")[2]
+    if not url.startswith("file:"):
+        return None
+    return unquote(urlsplit(url.partition("#")[0]).path)
 
 
 def normalize(name: str) -> str:

@@ -63,19 +63,46 @@ def load(client: Client, run_id: str) -> RunEnvironment:
 
 
 def parse_requirements(text: str) -> dict[str, str]:
-    """Map normalised distribution names to their requirement lines (comments skipped)."""
+    """Map normalised distribution names to their requirement lines, comments dropped.
+
+    An editable install (``-e <url or path>``) takes its name from the comment tracklib writes
+    after it (``# editable install of name==version``).
+    """
     found = {}
     for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
+        line, _, comment = raw.partition(" #")  # pip: whitespace, then # starts a comment
+        line = line.strip()
+        if line.startswith("-e "):
+            name = _pin(comment).partition("==")[0]
+        elif line and not line.startswith(("#", "-")):
+            name = line.split("@", 1)[0].split("==", 1)[0].split("[", 1)[0].strip()
+        else:
             continue
-        name = line.split("@", 1)[0].split("==", 1)[0].split("[", 1)[0].strip()
-        found[normalize(name)] = line
+        if name:
+            found[normalize(name)] = line
     return found
 
 
+def _pin(comment: str) -> str:
+    # "editable install of name==1.0 from /path" -> "name==1.0"
+    words = comment.split()
+    return words[words.index("of") + 1] if "of" in words[:-1] else ""
+
+
 def _version(line: str) -> str:
-    return line.split("==", 1)[1] if "==" in line else line.split("@", 1)[-1].strip()
+    return line.split("==", 1)[1] if "==" in line and " " not in line else line
+
+
+def summary_json(env: RunEnvironment) -> dict[str, Any]:
+    """The run's recorded environment as data: its metadata plus the requirement lines."""
+    data = {key: value for key, value in env.metadata.items() if key != "package_count"}
+    return {
+        "run_id": env.run.info.run_id,
+        "run_name": env.run.info.run_name,
+        **data,
+        "git_diff_recorded": env.has_diff,
+        "packages": [env.requirements[name] for name in sorted(env.requirements)],
+    }
 
 
 def summary(env: RunEnvironment) -> str:
@@ -93,7 +120,8 @@ def summary(env: RunEnvironment) -> str:
     ]
     if git:
         dirty = "dirty (git.diff recorded)" if git.get("dirty") else "clean"
-        lines.append(f"git:       {git.get('commit')} on {git.get('branch')}, {dirty}")
+        branch = f"on {git['branch']}" if git.get("branch") else "(detached HEAD)"
+        lines.append(f"git:       {git.get('commit')} {branch}, {dirty}")
         if git.get("remote_url"):
             lines.append(f"remote:    {git['remote_url']}")
     else:
@@ -101,61 +129,58 @@ def summary(env: RunEnvironment) -> str:
     return "\n".join(lines)
 
 
-def diff(a: RunEnvironment, b: RunEnvironment) -> list[str]:
-    """What differs between two runs' environments; nothing for what is equal."""
-    lines = []
-    added = sorted(set(b.requirements) - set(a.requirements))
-    removed = sorted(set(a.requirements) - set(b.requirements))
-    changed = sorted(
-        n
-        for n in set(a.requirements) & set(b.requirements)
-        if a.requirements[n] != b.requirements[n]
-    )
-    lines += [f"+ {b.requirements[n]}" for n in added]
-    lines += [f"- {a.requirements[n]}" for n in removed]
-    lines += [
-        f"~ {n}: {_version(a.requirements[n])} -> {_version(b.requirements[n])}" for n in changed
-    ]
-    for label, path in (
-        ("python", ("python", "version")),
-        ("git commit", ("git", "commit")),
-        ("git dirty", ("git", "dirty")),
-    ):
+_COMPARED = (("python", ("python", "version")), ("git commit", ("git", "commit")),
+             ("git dirty", ("git", "dirty")))  # fmt: skip
+
+
+def diff_json(a: RunEnvironment, b: RunEnvironment) -> dict[str, Any]:
+    """What differs between two runs' environments, as data (empty lists/dict when equal).
+
+    ``packages`` holds ``added``/``removed`` requirement lines and ``changed`` entries (name,
+    ``from`` and ``to`` lines); ``changed`` maps ``python``, ``git commit`` and ``git dirty``
+    to their ``from``/``to`` values (null where a run has none: no git checkout).
+    """
+    ra, rb = a.requirements, b.requirements
+    changed = sorted(n for n in set(ra) & set(rb) if ra[n] != rb[n])
+    fields = {}
+    for label, path in _COMPARED:
         old, new = _dig(a.metadata, path), _dig(b.metadata, path)
         if old != new:
-            lines.append(f"{label}: {old} -> {new}")
+            fields[label] = {"from": old, "to": new}
+    return {
+        "run_a": a.run.info.run_id,
+        "run_b": b.run.info.run_id,
+        "packages": {
+            "added": [rb[n] for n in sorted(set(rb) - set(ra))],
+            "removed": [ra[n] for n in sorted(set(ra) - set(rb))],
+            "changed": [{"name": n, "from": ra[n], "to": rb[n]} for n in changed],
+        },
+        "changed": fields,
+    }
+
+
+def diff(a: RunEnvironment, b: RunEnvironment) -> list[str]:
+    """What differs between two runs' environments, one line each; nothing when equal."""
+    data = diff_json(a, b)
+    packages = data["packages"]
+    lines = [f"+ {line}" for line in packages["added"]]
+    lines += [f"- {line}" for line in packages["removed"]]
+    for item in packages["changed"]:
+        old, new = _version(item["from"]), _version(item["to"])
+        lines.append(f"~ {item['name']}: {old} -> {new}")
+    for label, change in data["changed"].items():
+        lines.append(f"{label}: {_shown(label, change['from'])} -> {_shown(label, change['to'])}")
     return lines
+
+
+def _shown(label: str, value: Any) -> str:
+    if value is None:  # the run recorded no such value: say why instead of printing None
+        return "(not a git checkout)" if label.startswith("git") else "(not recorded)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def _dig(data: dict[str, Any], path: tuple[str, str]) -> Any:
     inner = data.get(path[0])
     return inner.get(path[1]) if isinstance(inner, dict) else None
-
-
-def reproduce_steps(env: RunEnvironment) -> str:
-    """Shell steps that would run the run again (printed, never executed)."""
-    meta = env.metadata
-    git = meta.get("git") or {}
-    version = str((meta.get("python") or {}).get("version", "3"))
-    python = "python" + ".".join(version.split(".")[:2])
-    req = shlex.quote(os.path.join(env.folder, "requirements.txt"))
-    steps = [f"# Reproduce run {env.run.info.run_id} ({env.run.info.run_name})"]
-    if git.get("commit"):
-        if git.get("remote_url"):
-            steps.append(f"git clone {shlex.quote(git['remote_url'])} reproduce && cd reproduce")
-        else:
-            steps.append(f"cd {shlex.quote(git.get('root') or '.')}")
-        steps.append(f"git checkout {git['commit']}")
-        if env.has_diff:
-            steps.append(f"git apply {shlex.quote(os.path.join(env.folder, 'git.diff'))}")
-    steps.append(f"{python} -m venv .venv && . .venv/bin/activate")
-    steps.append(f"pip install -r {req}")
-    cwd = meta.get("cwd") or "."
-    if git.get("root") and os.path.commonpath([cwd, git["root"]]) == git["root"]:
-        relative = os.path.relpath(cwd, git["root"])
-        if relative != ".":
-            steps.append(f"cd {shlex.quote(relative)}")
-    elif not git.get("commit"):
-        steps.append(f"cd {shlex.quote(cwd)}")
-    steps.append("python " + shlex.join(meta.get("argv") or []))
-    return "\n".join(steps)

@@ -81,7 +81,7 @@ class PagedList(list[Run]):
         self.token = token
 
 
-PANDAS_HINT = "pip install 'tracklib[pandas]'"
+PANDAS_HINT = "pip install 'tracklib-ml[pandas]'"  # the distribution's name
 
 
 def to_pandas(runs: Sequence[Run]) -> Any:

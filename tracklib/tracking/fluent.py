@@ -393,7 +393,7 @@ def search_runs(
     """Search runs with MLflow's filter grammar (see :meth:`Client.search_runs`).
 
     With no experiment given: the default experiment's runs. ``output_format="pandas"``
-    returns a DataFrame like ``mlflow.search_runs`` (needs ``tracklib[pandas]``).
+    returns a DataFrame like ``mlflow.search_runs`` (needs ``tracklib-ml[pandas]``).
 
     Raises:
         InvalidInputError: A malformed filter or ordering (the message shows where).

@@ -223,6 +223,19 @@ def plain_yaml_string(text: str) -> bool:
 def _resolves_to_str(text: str) -> bool:
     """Whether YAML reads ``text`` back as a string (not a bool, number, null or date)."""
     global _resolver, _scalar_node
+    # PyYAML picks implicit resolvers by first character; after a letter, "/" or "_" only its
+    # bool and null words apply, so the common case needs no PyYAML import (start-up cost).
+    first = text[:1]
+    if first.isascii() and (first.isalpha() or first in ("/", "_")):
+        return text not in _YAML_WORDS
+    # After a digit: int, float and timestamp. Without ".:+-" a float or timestamp cannot match,
+    # nor an int with a letter in it, hex and binary (0x/0b) aside: a run id, for example. Of
+    # digit strings, the decimal (0|[1-9][0-9_]*) and octal (0[0-7_]+) ints are not strings.
+    plain_digits = first.isdigit() and text.isascii() and not any(c in ".:+-" for c in text)
+    if plain_digits and text[:2] not in ("0x", "0b"):
+        if not text.replace("_", "").isdigit():
+            return True
+        return first == "0" and len(text) > 1 and any(c in "89" for c in text)
     if _resolver is None:
         import yaml  # already loaded by the first meta.yaml read of the process
 

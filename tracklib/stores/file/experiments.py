@@ -112,7 +112,7 @@ class ExperimentFolders:
 
     def _read_experiment(self, folder: str) -> Experiment | None:
         try:
-            meta = load_yaml(os.path.join(folder, "meta.yaml"))
+            meta = runfiles.read_meta(folder)  # flat parser first: no PyYAML at start-up
         except (OSError, StoreError):
             return None  # MLflow skips such folders too
         experiment_id = str(meta.get("experiment_id", ""))

@@ -27,7 +27,7 @@ from tracklib.entities import (
 )
 from tracklib.errors import NotFoundError, RunStateError
 from tracklib.query import grammar
-from tracklib.stores.file import artifacts, runfiles, search
+from tracklib.stores.file import artifacts, runfiles
 from tracklib.stores.file.disk import (
     OPEN_APPEND,
     create_file,
@@ -354,6 +354,8 @@ class FileStore(ExperimentFolders):
         """
         query = grammar.parse_query(filter_string, order_by)
         folders = [self._experiment_dir(experiment_id) for experiment_id in experiment_ids]
+        from tracklib.stores.file import search  # its summary cache is not needed to log a run
+
         return search.search_folders(folders, query, view_type, max_results, page_token)
 
     # ----------------------------------------------------------------- artifacts

@@ -39,7 +39,7 @@ from tracklib.errors import StoreError
 from tracklib.stores.file import runfiles
 from tracklib.stores.file.disk import TMP_PREFIX
 
-CACHE_DIR_VAR = "TRACKLIB_CACHE_DIR"
+CACHE_DIR_VAR = settings.CACHE_DIR_VAR
 SWITCH_VAR = "TRACKLIB_SEARCH_CACHE"
 MIN_RUNS = 100
 SETTLE_NS = 2_000_000_000
@@ -55,10 +55,7 @@ Entry = tuple[int, str, dict[str, Any], dict[str, str], dict[str, str], dict[str
 
 def cache_base() -> str:
     """The folder holding tracklib's caches (``TRACKLIB_CACHE_DIR`` moves it)."""
-    explicit = os.environ.get(CACHE_DIR_VAR)
-    if explicit:
-        return os.path.abspath(os.path.expanduser(explicit))
-    return settings.cache_home()
+    return settings.cache_dir()
 
 
 def open_cache(experiment_dir: str, run_count: int) -> SummaryCache | None:

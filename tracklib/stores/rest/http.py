@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.auth
-from urllib3.exceptions import ConnectTimeoutError
+from requests.adapters import ConnectTimeoutError  # urllib3's, re-exported: not our dependency
 
 from tracklib import __version__, settings
 from tracklib.errors import InvalidInputError
