@@ -10,9 +10,11 @@ lives), honouring ``Retry-After``. The replicator's checkpoints make every retry
 An answer that retrying cannot fix (a 4xx) is reported once and the run is left in the spool
 for ``tracklib sync``.
 
-The sender also knows whether the server has answered at all lately (:attr:`Sender.unreachable`):
-``end_run`` waits the full flush timeout for a server that answers, but only briefly for one
-that does not, so a script with many runs against a dead server is not held up again and again.
+The sender also knows whether the server has answered at all in this process
+(:attr:`Sender.answered`) and whether it can be connected to now (:attr:`Sender.unreachable`):
+``end_run`` waits only briefly for a server that has never answered and cannot be reached, so
+a script with many runs against a dead server is not held up again and again; a server that
+answered before (restarting, overloaded) gets the full flush timeout.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class Sender:
         self.target_uri = target_uri
         self.unreachable = False
         """True while the last attempt could not connect to the server at all."""
+        self.answered = False
+        """True once the server has answered in this process (a pass went through, or it
+        created a run at start_run): then an outage is worth the full wait."""
         self._watched: dict[str, _Watch] = {}
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -114,12 +119,13 @@ class Sender:
             waited = time.monotonic() - start
             if waited >= timeout:
                 return "timeout"
-            if self.unreachable and waited >= min(timeout, UNREACHABLE_WAIT):
+            dead = self.unreachable and not self.answered
+            if dead and waited >= min(timeout, UNREACHABLE_WAIT):
                 return "unreachable"
             if not noticed and waited >= NOTICE_AFTER:
                 noticed = True
                 assert notice is not None
-                notice(self.unreachable)
+                notice(dead)
         return "refused" if watch.failed is not None else "delivered"
 
     def mark_unreachable(self) -> None:
@@ -182,6 +188,7 @@ class Sender:
             return self._backoff(None)
         self._failures = 0
         self.unreachable = False
+        self.answered = True
         return 0.0 if sent else POLL_SECONDS
 
     def _push(self, run_id: str, watch: _Watch) -> bool:

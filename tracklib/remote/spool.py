@@ -139,6 +139,7 @@ def create_run(
     else:
         # Online, the spool run has the server's id, so the uuid above names nothing a user
         # sees: the spool's tag says the run's own id, and the sender sends that over it.
+        sender.answered = True  # it created the run: a later outage is worth the full wait
         own = [t if t.key != SOURCE_TAG else RunTag(SOURCE_TAG, remote.run_id) for t in tags]
         info = spool.create_run(local_experiment_id, user, start_time, name, own,
                                 run_id=remote.run_id)  # fmt: skip
