@@ -36,6 +36,7 @@ from tracklib.errors import (
 )
 from tracklib.stores import open_store
 from tracklib.stores.batches import split_batch
+from tracklib.stores.rest import artifacts as rest_artifacts
 from tracklib.stores.rest import store as rest
 from tracklib.stores.rest.http import NO_RETRY, RetryPolicy
 from tracklib.stores.rest.store import RestStore
@@ -383,7 +384,7 @@ def test_large_artifact_is_streamed(
         f = real_open(path, mode, *a, **kw)
         return _Reader(f) if os.fspath(path) == os.fspath(big) and "r" in mode else f
 
-    monkeypatch.setattr(rest, "open", spying_open, raising=False)
+    monkeypatch.setattr(rest_artifacts, "open", spying_open, raising=False)
     tracemalloc.start()
     try:
         store.log_artifact(run_id, big, "blobs")

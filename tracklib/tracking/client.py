@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from tracklib import settings, validation
 from tracklib.entities import (
-    Experiment,
-    FileInfo,
     Metric,
     Param,
     Run,
@@ -22,13 +20,13 @@ from tracklib.entities import (
 )
 from tracklib.errors import InvalidInputError, NotFoundError
 from tracklib.query import results
-from tracklib.registry.client import RegistryClient
 from tracklib.stores import open_store
 from tracklib.stores.base import Store
-from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
 from tracklib.tags import USER as USER_TAG
 from tracklib.tracking.active_run import to_terminal_status
+from tracklib.tracking.artifact_client import ArtifactClient
+from tracklib.tracking.experiment_client import ExperimentClient
 from tracklib.tracking.runnames import resolve_run_name
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
 V = TypeVar("V")
 
 
-class Client(RegistryClient):
+class Client(ExperimentClient, ArtifactClient):
     """Explicit access to a tracking store by experiment and run id.
 
     Args:
@@ -54,74 +52,6 @@ class Client(RegistryClient):
 
     def __repr__(self) -> str:
         return f"Client({settings.redact_uri(self.tracking_uri)!r})"  # no user:password@
-
-    # ------------------------------------------------------------- experiments
-    def create_experiment(
-        self, name: str, artifact_location: str | None = None, tags: Mapping[str, Any] | None = None
-    ) -> str:
-        """Create an experiment and return its id.
-
-        Raises:
-            InvalidInputError: Bad name or tag key.
-            AlreadyExistsError: The name is taken (also by a deleted experiment).
-        """
-        validation.validate_experiment_name(name)
-        checked = {validation.validate_key(k, "tag"): str(v) for k, v in (tags or {}).items()}
-        return self.store.create_experiment(name, artifact_location, checked)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        """Return an experiment by id.
-
-        Raises:
-            NotFoundError: No experiment has this id.
-        """
-        return self.store.get_experiment(validation.validate_experiment_id(experiment_id))
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        """Return the experiment with this name, or None."""
-        return self.store.get_experiment_by_name(name)
-
-    def search_experiments(
-        self, view_type: ViewType | str = ViewType.ACTIVE_ONLY
-    ) -> list[Experiment]:
-        """Return the experiments (active ones by default), newest first.
-
-        Raises:
-            InvalidInputError: ``view_type`` is not ACTIVE_ONLY, DELETED_ONLY or ALL.
-        """
-        return self.store.search_experiments(validation.view_type(view_type))
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        """Soft-delete an experiment and its runs (moved to ``.trash``).
-
-        Raises:
-            NotFoundError: No experiment has this id.
-            InvalidInputError: It is the Default experiment.
-        """
-        self.store.delete_experiment(validation.validate_experiment_id(experiment_id))
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        """Undo :meth:`delete_experiment`.
-
-        Raises:
-            NotFoundError: No deleted experiment has this id (as in MLflow, also when the
-                experiment exists but is active).
-        """
-        self.store.restore_experiment(validation.validate_experiment_id(experiment_id))
-
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        """Give an active experiment a new name, like ``MlflowClient.rename_experiment``.
-
-        Raises:
-            InvalidInputError: The name is empty or too long.
-            NotFoundError: No experiment has this id.
-            AlreadyExistsError: Another experiment (possibly deleted) has the name.
-            RunStateError: The experiment is deleted.
-        """
-        self.store.rename_experiment(
-            validation.validate_experiment_id(experiment_id),
-            validation.validate_experiment_name(new_name),
-        )
 
     # ------------------------------------------------------------- runs
     def create_run(
@@ -307,21 +237,6 @@ class Client(RegistryClient):
             return results.to_pandas(runs)
         return results.PagedList(runs, token)
 
-    def _experiment_ids(
-        self, experiment_ids: Sequence[str] | str | None, names: Sequence[str] | None
-    ) -> list[str]:
-        if isinstance(experiment_ids, str):
-            experiment_ids = [experiment_ids]
-        ids = [validation.validate_experiment_id(i) for i in experiment_ids or ()]
-        for name in names or ():
-            experiment = self.store.get_experiment_by_name(name)
-            if experiment is None:
-                raise NotFoundError(f"No experiment named {name!r}.")
-            ids.append(experiment.experiment_id)
-        if experiment_ids is None and names is None:
-            ids = [e.experiment_id for e in self.store.search_experiments()]
-        return ids
-
     # ------------------------------------------------------------- logging
     def log_metric(
         self,
@@ -407,72 +322,3 @@ class Client(RegistryClient):
             NotFoundError: No run has this id.
         """
         return self.store.get_metric_history(validation.validate_run_id(run_id), key)
-
-    # ------------------------------------------------------------- artifacts
-    def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        """Copy a local file into a run's artifacts.
-
-        Raises:
-            InvalidInputError: The file is missing or the target escapes the artifact folder.
-        """
-        self.store.log_artifact(validation.validate_run_id(run_id), local_path, artifact_path)
-
-    def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
-    ) -> None:
-        """Copy a local folder's content into a run's artifacts.
-
-        Raises:
-            InvalidInputError: The folder is missing or the target escapes the artifact folder.
-        """
-        self.store.log_artifacts(validation.validate_run_id(run_id), local_dir, artifact_path)
-
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Save text as an artifact file of a run.
-
-        Raises:
-            InvalidInputError: ``text`` is not a str, or ``artifact_file`` escapes the
-                artifact folder.
-        """
-        if not isinstance(text, str):
-            raise InvalidInputError(
-                f"log_text takes text (a str), got {type(text).__name__}; use str(value), or "
-                "log_dict for a dict."
-            )
-        self.store.log_bytes(
-            validation.validate_run_id(run_id), text.encode("utf-8"), artifact_file
-        )
-
-    def log_dict(self, run_id: str, dictionary: Mapping[str, Any], artifact_file: str) -> None:
-        """Save a dict as JSON (or YAML for ``.yaml``/``.yml``) artifact file of a run.
-
-        Raises:
-            InvalidInputError: The dict cannot be serialised or the path escapes.
-        """
-        data = encode_dict(validation.check_mapping(dictionary, "log_dict"), artifact_file)
-        self.store.log_bytes(validation.validate_run_id(run_id), data, artifact_file)
-
-    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
-        """List a run's artifacts directly under ``path`` (run-relative paths).
-
-        Raises:
-            NotFoundError: No run has this id.
-        """
-        return self.store.list_artifacts(validation.validate_run_id(run_id), path)
-
-    def download_artifacts(
-        self, run_id: str, path: str = "", dst_path: str | os.PathLike[str] | None = None
-    ) -> str:
-        """Return a local path holding a run's artifact (copied into ``dst_path`` if given).
-
-        ``run_id`` may also be a ``runs:/<run_id>/<path>`` or ``models:/<name>/<version>`` /
-        ``models:/<name>@<alias>`` URI (``path`` is then below it).
-
-        Raises:
-            NotFoundError: No such run, artifact, model, version or alias.
-        """
-        if run_id.startswith(("runs:/", "models:/")):  # model registry (issue 12): URIs
-            return self.download_uri(run_id, path, dst_path)
-        return self.store.download_artifacts(validation.validate_run_id(run_id), path, dst_path)
