@@ -314,16 +314,7 @@ def _parse_order_key(entry: str) -> OrderKey:
             0 if entry[:1].isspace() else len(entry.rstrip()),
         )
     entity, key = _parse_identifier(cursor, _ORDER_ALIASES)
-    ascending = True
-    if not cursor.at_end():
-        direction = cursor.peek_word()
-        if direction not in ("ASC", "DESC"):
-            raise cursor.error("expected ASC or DESC")
-        cursor.pos += len(direction)
-        ascending = direction == "ASC"
-        if not cursor.at_end():
-            raise cursor.error("unexpected text after the direction (one key per entry)")
-    return OrderKey(entity, key, ascending)
+    return OrderKey(entity, key, cursor.take_direction())
 
 
 def parse_query(filter_string: str | None, order_by: Sequence[str] | None) -> Query:

@@ -48,6 +48,22 @@ class _Cursor:
         match = _WORD.match(self.text, self.pos)
         return match.group().upper() if match else ""
 
+    def take_direction(self) -> bool:
+        """Read an optional ``ASC``/``DESC`` that ends an order_by entry; True for ascending.
+
+        Raises:
+            InvalidInputError: Another word, or text after the direction.
+        """
+        if self.at_end():
+            return True
+        direction = self.peek_word()
+        if direction not in ("ASC", "DESC"):
+            raise self.error("expected ASC or DESC")
+        self.pos += len(direction)
+        if not self.at_end():
+            raise self.error("unexpected text after the direction (one key per entry)")
+        return direction == "ASC"
+
     def error(self, reason: str, pos: int | None = None) -> InvalidInputError:
         at = self.pos if pos is None else pos
         error = InvalidInputError(

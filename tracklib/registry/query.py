@@ -206,16 +206,7 @@ def parse_order(entry: str, vocabulary: Vocabulary) -> tuple[str, bool]:
     entity, key = _identifier(cursor, vocabulary, vocabulary.orderable)
     if entity != ATTRIBUTE:
         raise cursor.error(f"cannot order {vocabulary.what} by a tag", 0)
-    ascending = True
-    if not cursor.at_end():
-        direction = cursor.peek_word()
-        if direction not in ("ASC", "DESC"):
-            raise cursor.error("expected ASC or DESC")
-        cursor.pos += len(direction)
-        ascending = direction == "ASC"
-        if not cursor.at_end():
-            raise cursor.error("unexpected text after the direction")
-    return key, ascending
+    return key, cursor.take_direction()
 
 
 def select(
