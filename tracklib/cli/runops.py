@@ -30,7 +30,7 @@ def add_actions(runs: argparse.ArgumentParser) -> None:
     for verb, what in (("delete", "soft-delete runs (restorable)"), ("restore", "undo delete")):
         action = actions.add_parser(verb, help=what, description=f"{what.capitalize()}.")
         action.add_argument("run_ids", nargs="+", metavar="RUN_ID")
-        _finish(action, _cmd_delete if verb == "delete" else _cmd_restore)
+        _finish(action, _cmd_delete_or_restore)
     rename = actions.add_parser("rename", help="give a run a new name", description="Rename.")
     rename.add_argument("run_id", metavar="RUN_ID")
     rename.add_argument("name", metavar="NAME")
@@ -64,20 +64,13 @@ def _cmd_end(args: argparse.Namespace) -> int:
     return _report(args, [run_id], "ended")
 
 
-def _cmd_delete(args: argparse.Namespace) -> int:
+def _cmd_delete_or_restore(args: argparse.Namespace) -> int:
     client = client_for(args.tracking_uri)
     ids = runids.resolve_all(client, args.run_ids)
+    change = client.delete_run if args.action == "delete" else client.restore_run
     for run_id in ids:
-        client.delete_run(run_id)
-    return _report(args, ids, "deleted")
-
-
-def _cmd_restore(args: argparse.Namespace) -> int:
-    client = client_for(args.tracking_uri)
-    ids = runids.resolve_all(client, args.run_ids)
-    for run_id in ids:
-        client.restore_run(run_id)
-    return _report(args, ids, "restored")
+        change(run_id)
+    return _report(args, ids, "deleted" if args.action == "delete" else "restored")
 
 
 def _cmd_rename(args: argparse.Namespace) -> int:
