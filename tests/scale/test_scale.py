@@ -25,7 +25,6 @@ import tracklib
 
 WORKER = Path(__file__).with_name("scale_worker.py")
 PROCESSES = 16
-RESTART_PROCESSES = 8  # half, to keep the suite's time: the restart itself takes 15-60 s
 STEPS = 5000
 PARAMS = 100
 ARTIFACT_MB = 5.0
@@ -139,7 +138,7 @@ def test_sixteen_processes_deliver_every_point_exactly_once(
 def test_a_server_restart_loses_and_duplicates_nothing(
     scale_server: ScaleServer, tmp_path: Path
 ) -> None:
-    procs = _spawn(scale_server, tmp_path, "scale-restart", RESTART_PROCESSES)
+    procs = _spawn(scale_server, tmp_path, "scale-restart", PROCESSES)
     started = [Path(f"{out}.started") for _, out in procs]
     deadline = time.monotonic() + 120
     while not all(p.exists() for p in started):  # every run exists; the loops are logging
@@ -150,7 +149,7 @@ def test_a_server_restart_loses_and_duplicates_nothing(
     assert any(proc.poll() is None for proc, _ in procs), "restart came too late to matter"
     scale_server.start()
     reports = _reports(procs)
-    _print_calls("8 processes, server restarted", reports)
+    _print_calls(f"{PROCESSES} processes, server restarted", reports)
     _check_server(scale_server.url, "scale-restart", reports)
     _check_call_times(reports)
 

@@ -54,7 +54,7 @@
     paint();
     await loadHistories().catch((e) => console.warn(e));
     if (g !== page.gen) return;
-    markPainted("tracklib:page.charts-drawn");
+    markPainted("tracklib:charts-drawn");
     TL.artifactBrowser(g, artSec.body, runId);
     environmentPanel(g, envSec.body, runId);
     every(REFRESH_MS, async () => {
