@@ -75,6 +75,9 @@ class Timer:
             "p99_ms": every[int(len(every) * 0.99)] / 1e6,
             "max_ms": every[-1] / 1e6,
             "max_by_kind_ms": {k: max(v) / 1e6 for k, v in self.calls.items()},
+            "p999_by_kind_ms": {
+                k: sorted(v)[int(len(v) * 0.999)] / 1e6 for k, v in self.calls.items()
+            },
         }
         if self.cpu is not None:
             every_call = [

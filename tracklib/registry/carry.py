@@ -126,7 +126,7 @@ class ModelCarrier:
         """(target run id, source under the target run's artifacts) of a version."""
         if not version.run_id:
             return None, version.source
-        from tracklib.remote.replicator import remote_run_id
+        from tracklib.remote.replicator import load_state
         from tracklib.stores import open_store
         from tracklib.stores.file.store import FileStore
 
@@ -136,7 +136,7 @@ class ModelCarrier:
             run_dir = store.run_dir(version.run_id)
         except NotFoundError:
             return None, version.source
-        remote = remote_run_id(run_dir, self.target_uri)
+        remote = load_state(run_dir, self.target_uri).get("run_id") or None  # synced there?
         if remote is None:
             return None, version.source
         local_root = store.get_run(version.run_id).info.artifact_uri.rstrip("/")

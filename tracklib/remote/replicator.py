@@ -399,10 +399,3 @@ class Replicator:
     ) -> None:
         if not self.dry_run:  # one request: split_batch sized the chunk
             self.target.log_batch(remote_id, metrics, params, tags)
-
-
-def remote_run_id(run_dir: str, target_uri: str) -> str | None:
-    """Return the id a run has on a target, if it was synced there (the registry carrier's
-    question: which run does a carried model version point at)."""
-    value = load_state(run_dir, target_uri).get("run_id")
-    return str(value) if value else None
