@@ -19,11 +19,11 @@ from typing import Any, overload
 
 from tracklib import validation
 from tracklib.errors import StoreError
+from tracklib.jsonform import encode_double
 from tracklib.stores.file.runfiles import key_path
 from tracklib.tracking.client import Client
 from tracklib.ui import downsample
 from tracklib.ui.downsample import Columns
-from tracklib.ui.views import encode_float
 
 DEFAULT_POINTS = 2000
 MAX_POINTS = 10000
@@ -155,5 +155,5 @@ def _answer(key: str, columns: Columns, max_points: int) -> dict[str, Any]:
         "key": key,
         "total": len(values),
         "downsampled": len(kept) < len(values),
-        "points": [[steps[i], times[i], encode_float(values[i])] for i in kept],
+        "points": [[steps[i], times[i], encode_double(values[i])] for i in kept],
     }

@@ -7,11 +7,11 @@ is strict JSON a browser's ``JSON.parse`` accepts.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tracklib.entities import Experiment, Run
+from tracklib.jsonform import encode_double
 from tracklib.tags import NOTE as NOTE_TAG
 from tracklib.tags import PARENT_RUN_ID as PARENT_TAG
 from tracklib.tags import SYSTEM_TAG_PREFIX
@@ -19,15 +19,6 @@ from tracklib.tags import SYSTEM_TAG_PREFIX
 # Characters a browser could read as markup if JSON were ever put into HTML; escaped as
 # \\u00XX they parse to the same strings.
 _HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-
-
-def encode_float(value: float) -> float | str:
-    """A float as JSON can hold it: NaN and infinities become ``"NaN"``, ``"Infinity"``..."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
 
 
 def dumps(data: Any) -> bytes:
@@ -69,7 +60,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "end_time": info.end_time,
         "parent_run_id": data.tags.get(PARENT_TAG),
         "params": dict(data.params),
-        "metrics": {k: encode_float(v) for k, v in data.metrics.items()},
+        "metrics": {k: encode_double(v) for k, v in data.metrics.items()},
         "tags": {k: v for k, v in data.tags.items() if not k.startswith(SYSTEM_TAG_PREFIX)},
     }
 
