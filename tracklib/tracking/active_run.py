@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from tracklib import validation
 from tracklib.entities import Param, Run, RunInfo, RunStatus, RunTag
 from tracklib.errors import InvalidInputError, RunStateError
+from tracklib.jsonform import encode_dict
 from tracklib.stores.base import Store
-from tracklib.stores.file.artifacts import encode_dict
 from tracklib.tags import RUN_NAME
 from tracklib.validation import param_conflict
 

@@ -9,8 +9,8 @@ from typing import Any
 from tracklib import validation
 from tracklib.entities import FileInfo
 from tracklib.errors import InvalidInputError
+from tracklib.jsonform import encode_dict
 from tracklib.registry.client import RegistryClient
-from tracklib.stores.file.artifacts import encode_dict
 
 
 class ArtifactClient(RegistryClient):

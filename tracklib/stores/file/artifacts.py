@@ -9,12 +9,10 @@ cannot redirect a write elsewhere.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 from tracklib.entities import FileInfo
@@ -128,24 +126,6 @@ def _clash_as_input_error(path: str) -> Iterator[None]:
             f"Artifact path {path!r} clashes with an existing artifact: a file and a folder "
             f"cannot have the same path ({exc.strerror})."
         ) from None
-
-
-def encode_dict(dictionary: Mapping[str, Any], artifact_file: str) -> bytes:
-    """Serialise a dict as YAML for ``.yaml``/``.yml`` files and as JSON otherwise.
-
-    Raises:
-        InvalidInputError: The dict holds values that cannot be serialised.
-    """
-    try:
-        if artifact_file.lower().endswith((".yaml", ".yml")):
-            import yaml
-
-            text = yaml.safe_dump(dict(dictionary), default_flow_style=False, sort_keys=False)
-        else:
-            text = json.dumps(dictionary, indent=2)
-    except Exception as exc:  # TypeError/ValueError from json, RepresenterError from yaml
-        raise InvalidInputError(f"log_dict: cannot serialise the dict ({exc}).") from None
-    return text.encode("utf-8")
 
 
 def list_files(root: str, path: str | None) -> list[FileInfo]:
