@@ -26,6 +26,12 @@ CLIENT_CERT_VARS = ("TRACKLIB_TRACKING_CLIENT_CERT_PATH", "MLFLOW_TRACKING_CLIEN
 HTTP_TIMEOUT_VAR = "TRACKLIB_HTTP_TIMEOUT"  # read timeout of one HTTP request, seconds
 CAPTURE_ENV_VAR = "TRACKLIB_CAPTURE_ENV"
 TRUNCATE_VARS = ("TRACKLIB_TRUNCATE_LONG_VALUES", "MLFLOW_TRUNCATE_LONG_VALUES")
+SPOOL_DIR_VAR = "TRACKLIB_SPOOL_DIR"  # where remote runs are spooled (default: the cache home)
+FLUSH_TIMEOUT_VAR = "TRACKLIB_FLUSH_TIMEOUT"  # seconds end_run waits for delivery
+SEARCH_CACHE_VAR = "TRACKLIB_SEARCH_CACHE"  # 0 turns the search summary cache off
+LOG_ALL_RANKS_VAR = "TRACKLIB_LOG_ALL_RANKS"  # 1: every rank of a distributed job logs
+RANK_VARS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "LOCAL_RANK")
+"""Launchers' rank variables, in the order they are trusted (LOCAL_RANK last: per machine)."""
 DEFAULT_TRACKING_URI = "./mlruns"
 
 _explicit_uri: str | None = None

@@ -34,8 +34,8 @@ from tracklib.stores.rest.http import NO_RETRY
 from tracklib.stores.rest.store import RestStore
 from tracklib.stores.rest.wire import HttpError
 
-SPOOL_DIR_VAR = "TRACKLIB_SPOOL_DIR"
-FLUSH_TIMEOUT_VAR = "TRACKLIB_FLUSH_TIMEOUT"
+SPOOL_DIR_VAR = settings.SPOOL_DIR_VAR
+FLUSH_TIMEOUT_VAR = settings.FLUSH_TIMEOUT_VAR
 DEFAULT_FLUSH_TIMEOUT = 30.0
 TARGET_FILE = "tracklib-target.json"  # at the spool root: which server the spool feeds
 START_TIMEOUT = (3.0, 10.0)  # connect, read: how long start_run tries the server

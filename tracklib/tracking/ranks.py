@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import os
 
-LOG_ALL_RANKS_VAR = "TRACKLIB_LOG_ALL_RANKS"
-RANK_VARS = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "LOCAL_RANK")
+from tracklib import settings
+
+LOG_ALL_RANKS_VAR = settings.LOG_ALL_RANKS_VAR
+RANK_VARS = settings.RANK_VARS
 
 
 def global_rank() -> int:

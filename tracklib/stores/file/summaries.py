@@ -40,7 +40,7 @@ from tracklib.stores.file import runfiles
 from tracklib.stores.file.disk import TMP_PREFIX
 
 CACHE_DIR_VAR = settings.CACHE_DIR_VAR
-SWITCH_VAR = "TRACKLIB_SEARCH_CACHE"
+SWITCH_VAR = settings.SEARCH_CACHE_VAR
 MIN_RUNS = 100
 SETTLE_NS = 2_000_000_000
 # Bumped when an entry's layout or meaning changes (2: values keep \r as written);
